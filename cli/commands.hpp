@@ -1,0 +1,27 @@
+#pragma once
+
+// Every `kiln` subcommand: its name, one-line summary, usage text and entry
+// point. Each lives in cli/cmd_<name>.cpp; main.cpp lists them.
+
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace kiln::cli {
+
+struct Command
+{
+  std::string_view name;
+  std::string_view summary;
+  std::string_view help; // full usage text printed by `kiln NAME --help`
+  int (*run)(std::string_view name, std::span<const std::string> args);
+};
+
+std::span<const Command> commands();
+
+// Prints a command's help when args ask for it; returns true if it did.
+bool print_help_if_asked(std::string_view name, std::span<const std::string> args);
+
+int cmd_version(std::string_view name, std::span<const std::string> args);
+
+} // namespace kiln::cli

@@ -1,0 +1,95 @@
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include <fmt/core.h>
+
+#include "base/error.hpp"
+#include "cli/commands.hpp"
+#include "kiln_config.h"
+
+namespace kiln::cli {
+
+namespace {
+
+const Command k_commands[] = {
+  {"version", "print kiln's version and the versions of the engines that shape its output",
+   "usage: kiln version\n", cmd_version},
+};
+
+void print_usage()
+{
+  fmt::print("kiln {}: a daemonless, rootless OCI image builder\n\n"
+             "usage: kiln COMMAND [OPTIONS] [ARGS]\n\ncommands:\n",
+             KILN_VERSION);
+  for (const auto& command : k_commands) {
+    fmt::print("  {:<12} {}\n", command.name, command.summary);
+  }
+  fmt::print("\nRun `kiln COMMAND --help` for a command's options.\n");
+}
+
+} // namespace
+
+std::span<const Command> commands()
+{
+  return k_commands;
+}
+
+bool print_help_if_asked(std::string_view name, std::span<const std::string> args)
+{
+  for (const auto& arg : args) {
+    if (arg == "--") {
+      break;
+    }
+    if (arg == "--help" || arg == "-h") {
+      for (const auto& command : k_commands) {
+        if (command.name == name) {
+          fmt::print("{}", command.help);
+        }
+      }
+      return true;
+    }
+  }
+  return false;
+}
+
+int cmd_version(std::string_view name, std::span<const std::string> args)
+{
+  if (print_help_if_asked(name, args)) {
+    return 0;
+  }
+  fmt::print("kiln {}\nlibdeflate {}\nzstd {}\n", KILN_VERSION, KILN_DEFLATE_VERSION, KILN_ZSTD_VERSION);
+  return 0;
+}
+
+} // namespace kiln::cli
+
+int main(int argc, char** argv)
+{
+  using namespace kiln::cli;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    print_usage();
+    return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "--version") {
+    args[0] = "version";
+  }
+  for (const auto& command : commands()) {
+    if (command.name != args[0]) {
+      continue;
+    }
+    try {
+      return command.run(command.name, std::span<const std::string>(args).subspan(1));
+    } catch (const kiln::Error& e) {
+      fmt::print(stderr, "kiln: {}\n", e.what());
+      return e.exit_code();
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "kiln: internal error: {}\n", e.what());
+      return 70;
+    }
+  }
+  fmt::print(stderr, "kiln: unknown command \"{}\" (see kiln --help)\n", args[0]);
+  return 2;
+}
