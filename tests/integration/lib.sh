@@ -46,6 +46,8 @@ as_user() {
     "$@"
   else
     id "$ROOTLESS_USER" >/dev/null 2>&1 || skip "user $ROOTLESS_USER is missing (scripts/setup-test-users.sh makes it)"
+    mkdir -p "$WORK/.user-data" "$WORK/.user-cache"
+    chown "$ROOTLESS_USER" "$WORK/.user-data" "$WORK/.user-cache"
     runuser -u "$ROOTLESS_USER" -- env HOME="/home/$ROOTLESS_USER" XDG_DATA_HOME="$WORK/.user-data" \
       XDG_CACHE_HOME="$WORK/.user-cache" "$@"
   fi
