@@ -25,6 +25,43 @@ std::optional<Descriptor> take_subject(Json& object)
   return Descriptor::from_json(std::move(subject), "subject");
 }
 
+std::vector<Descriptor> take_descriptors(Json& object, std::string_view key)
+{
+  Json list = take(object, key);
+  if (!list.is_array()) {
+    throw JsonShapeError(fmt::format("{} must be an array", key));
+  }
+  std::vector<Descriptor> out;
+  for (size_t i = 0; i < list.size(); ++i) {
+    out.push_back(Descriptor::from_json(std::move(list[i]), fmt::format("{}[{}]", key, i)));
+  }
+  return out;
+}
+
+// The members manifests and indexes share, around their own list.
+template<typename Document> Json document_json(const Document& doc, std::string_view list_key,
+                                               const std::vector<Descriptor>& list)
+{
+  Json out = doc.extra;
+  out["schemaVersion"] = 2;
+  if (!doc.media_type.empty()) {
+    out["mediaType"] = doc.media_type;
+  }
+  if (!doc.artifact_type.empty()) {
+    out["artifactType"] = doc.artifact_type;
+  }
+  Json items = Json::array();
+  for (const auto& d : list) {
+    items.push_back(d.to_json());
+  }
+  out[std::string(list_key)] = std::move(items);
+  if (doc.subject) {
+    out["subject"] = doc.subject->to_json();
+  }
+  put_string_map(out, "annotations", doc.annotations);
+  return out;
+}
+
 template<typename Parse> auto parse_document(std::string_view bytes, std::string_view what, Parse parse)
   -> Result<decltype(parse(std::declval<Json&>()))>
 {
@@ -61,13 +98,7 @@ Result<ImageManifest> ImageManifest::parse(std::string_view bytes)
       throw JsonShapeError("config is missing");
     }
     m.config = Descriptor::from_json(std::move(config), "config");
-    Json layers = take(json, "layers");
-    if (!layers.is_array()) {
-      throw JsonShapeError("layers must be an array");
-    }
-    for (size_t i = 0; i < layers.size(); ++i) {
-      m.layers.push_back(Descriptor::from_json(std::move(layers[i]), fmt::format("layers[{}]", i)));
-    }
+    m.layers = take_descriptors(json, "layers");
     m.subject = take_subject(json);
     m.annotations = take_string_map(json, "annotations", "");
     m.extra = std::move(json);
@@ -77,24 +108,8 @@ Result<ImageManifest> ImageManifest::parse(std::string_view bytes)
 
 std::string ImageManifest::serialize() const
 {
-  Json out = extra;
-  out["schemaVersion"] = 2;
-  if (!media_type.empty()) {
-    out["mediaType"] = media_type;
-  }
-  if (!artifact_type.empty()) {
-    out["artifactType"] = artifact_type;
-  }
+  Json out = document_json(*this, "layers", layers);
   out["config"] = config.to_json();
-  Json layer_list = Json::array();
-  for (const auto& layer : layers) {
-    layer_list.push_back(layer.to_json());
-  }
-  out["layers"] = std::move(layer_list);
-  if (subject) {
-    out["subject"] = subject->to_json();
-  }
-  put_string_map(out, "annotations", annotations);
   return dump_json(out);
 }
 
@@ -108,13 +123,7 @@ Result<ImageIndex> ImageIndex::parse(std::string_view bytes)
       throw JsonShapeError(fmt::format("mediaType \"{}\" is not an image index", index.media_type));
     }
     index.artifact_type = take_string(json, "artifactType", "");
-    Json manifests = take(json, "manifests");
-    if (!manifests.is_array()) {
-      throw JsonShapeError("manifests must be an array");
-    }
-    for (size_t i = 0; i < manifests.size(); ++i) {
-      index.manifests.push_back(Descriptor::from_json(std::move(manifests[i]), fmt::format("manifests[{}]", i)));
-    }
+    index.manifests = take_descriptors(json, "manifests");
     index.subject = take_subject(json);
     index.annotations = take_string_map(json, "annotations", "");
     index.extra = std::move(json);
@@ -124,24 +133,7 @@ Result<ImageIndex> ImageIndex::parse(std::string_view bytes)
 
 std::string ImageIndex::serialize() const
 {
-  Json out = extra;
-  out["schemaVersion"] = 2;
-  if (!media_type.empty()) {
-    out["mediaType"] = media_type;
-  }
-  if (!artifact_type.empty()) {
-    out["artifactType"] = artifact_type;
-  }
-  Json list = Json::array();
-  for (const auto& m : manifests) {
-    list.push_back(m.to_json());
-  }
-  out["manifests"] = std::move(list);
-  if (subject) {
-    out["subject"] = subject->to_json();
-  }
-  put_string_map(out, "annotations", annotations);
-  return dump_json(out);
+  return dump_json(document_json(*this, "manifests", manifests));
 }
 
 Result<ManifestKind> sniff_manifest(std::string_view bytes)
