@@ -1,6 +1,7 @@
 #include "oci/layout.hpp"
 
 #include <cerrno>
+#include <vector>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -26,6 +27,28 @@ std::string relative_blob(const Digest& digest)
 }
 
 } // namespace
+
+Result<uint64_t> pump(int fd, Sink& sink)
+{
+  std::vector<char> buffer(1 << 20);
+  uint64_t total = 0;
+  for (;;) {
+    ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      return fail(errno_text(errno));
+    }
+    if (n == 0) {
+      return total;
+    }
+    if (auto r = sink.write(buffer.data(), static_cast<size_t>(n)); !r) {
+      return fail(r.error());
+    }
+    total += static_cast<uint64_t>(n);
+  }
+}
 
 Result<std::string> read_verified(int fd, const Digest& digest, std::optional<int64_t> size, std::string_view what)
 {
@@ -89,7 +112,7 @@ Result<void> BlobWriter::write(const void* data, size_t size)
   return {};
 }
 
-Result<Descriptor> BlobWriter::commit(std::string_view media_type)
+Result<Descriptor> BlobWriter::commit(std::string_view media_type, const std::optional<Digest>& expected)
 {
   if (m_temp.empty()) {
     return fail("commit blob: already committed or discarded");
@@ -98,6 +121,11 @@ Result<Descriptor> BlobWriter::commit(std::string_view media_type)
   descriptor.media_type = media_type;
   descriptor.size = static_cast<int64_t>(m_hasher.bytes());
   descriptor.digest = m_hasher.finish();
+  if (expected && *expected != descriptor.digest) {
+    discard();
+    return fail(fmt::format("write blob {}: digest mismatch (expected {}, got {})", expected->short_str(),
+                            expected->str(), descriptor.digest.str()));
+  }
   if (::fsync(m_fd.get()) != 0) {
     return fail(fmt::format("fsync \"{}\": {}", m_temp.string(), errno_text(errno)));
   }
@@ -230,6 +258,22 @@ Result<Descriptor> Layout::write_blob(std::string_view data, std::string_view me
   }
   if (auto r = writer->write(data.data(), data.size()); !r) {
     return fail(r.error());
+  }
+  return writer->commit(media_type);
+}
+
+Result<Descriptor> Layout::write_blob_from_file(const fs::path& file, std::string_view media_type) const
+{
+  Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
+    return fail(fmt::format("open \"{}\": {}", file.string(), errno_text(errno)));
+  }
+  auto writer = new_blob();
+  if (!writer) {
+    return fail(writer.error());
+  }
+  if (auto r = pump(fd.get(), *writer); !r) {
+    return fail(fmt::format("read \"{}\": {}", file.string(), r.error()));
   }
   return writer->commit(media_type);
 }

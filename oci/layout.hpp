@@ -35,7 +35,9 @@ public:
 
   Result<void> write(const void* data, size_t size) override;
   // Makes the blob durable under its digest and returns its descriptor.
-  Result<Descriptor> commit(std::string_view media_type);
+  // With `expected`, a blob whose bytes do not hash to it is discarded and
+  // the error names both digests.
+  Result<Descriptor> commit(std::string_view media_type, const std::optional<Digest>& expected = std::nullopt);
   uint64_t bytes_written() const { return m_hasher.bytes(); }
 
 private:
@@ -72,6 +74,8 @@ public:
 
   Result<BlobWriter> new_blob() const;
   Result<Descriptor> write_blob(std::string_view data, std::string_view media_type) const;
+  // Streams a file into the store without holding it in memory.
+  Result<Descriptor> write_blob_from_file(const std::filesystem::path& file, std::string_view media_type) const;
 
   Result<ImageIndex> read_index() const;
   // The index.json entry tagged `tag`, or the only entry when tag is empty.
