@@ -66,6 +66,10 @@ Result<void> extract_store_archive(const fs::path& archive, const fs::path& dir,
     return fail(fmt::format("open archive \"{}\": {}", archive.string(), archive_error_string(reader.get())));
   }
   struct archive_entry* entry = nullptr;
+  // Symbolic links between members (docker save and skopeo write
+  // <id>/layer.tar as a link to a shared file) become hard links once
+  // everything is out, and only when they resolve to a member.
+  std::vector<std::pair<std::string, std::string>> links;
   for (;;) {
     int r = archive_read_next_header(reader.get(), &entry);
     if (r == ARCHIVE_EOF) {
@@ -86,6 +90,16 @@ Result<void> extract_store_archive(const fs::path& archive, const fs::path& dir,
     if (type == AE_IFDIR) {
       std::error_code ec;
       fs::create_directories(dir / name, ec);
+      continue;
+    }
+    if (type == AE_IFLNK && allowed(name)) {
+      const char* target = archive_entry_symlink(entry);
+      fs::path resolved = (fs::path(name).parent_path() / (target != nullptr ? target : "")).lexically_normal();
+      if (target == nullptr || !is_safe_relative_name(resolved.string())) {
+        return fail(fmt::format("read archive \"{}\": link \"{}\" points outside the archive", archive.string(),
+                                name));
+      }
+      links.emplace_back(name, resolved.string());
       continue;
     }
     if (type != AE_IFREG) {
@@ -123,6 +137,19 @@ Result<void> extract_store_archive(const fs::path& archive, const fs::path& dir,
         return fail(fmt::format("write \"{}\": {}", target.string(), w.error()));
       }
       written += static_cast<int64_t>(size);
+    }
+  }
+  for (const auto& [name, target] : links) {
+    struct stat st;
+    fs::path from = dir / target;
+    if (::lstat(from.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      return fail(fmt::format("read archive \"{}\": link \"{}\" points to \"{}\", which is not a file in the archive",
+                              archive.string(), name, target));
+    }
+    std::error_code ec;
+    fs::create_directories((dir / name).parent_path(), ec);
+    if (::link(from.c_str(), (dir / name).c_str()) != 0) {
+      return fail(fmt::format("read archive \"{}\": link \"{}\": {}", archive.string(), name, errno_text(errno)));
     }
   }
   return {};

@@ -40,7 +40,7 @@ public:
     }
     auto bytes = m_layout.read_blob(d);
     if (!bytes) {
-      problem(fmt::format("{} (named by {}): {}", name, from, bytes.error()));
+      problem(fmt::format("{} (named by {})", bytes.error(), from));
       return;
     }
     if (!small) {

@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/core.h>
@@ -339,7 +340,19 @@ Result<ImageDestination> ImageDestination::open(const ImageReference& reference)
     if (reference.transport == Transport::oci && reference.tag.empty()) {
       return fail(fmt::format("write \"{}\": name a tag (oci:DIR:TAG)", reference.str()));
     }
-    auto layout = Layout::create(reference.path);
+    std::error_code ec;
+    fs::path dir = reference.path;
+    if (!fs::exists(dir, ec)) {
+      fs::path parent = fs::absolute(dir, ec).parent_path();
+      fs::create_directories(parent, ec);
+      if (ec) {
+        return fail(fmt::format("write \"{}\": create \"{}\": {}", reference.str(), parent.string(), ec.message()));
+      }
+      destination.m_temp = std::make_unique<TempDir>(parent, fmt::format(".{}.tmp-", dir.filename().string()));
+      destination.m_final_dir = dir;
+      dir = destination.m_temp->path();
+    }
+    auto layout = Layout::create(dir);
     if (!layout) {
       return fail(layout.error());
     }
@@ -369,8 +382,26 @@ Result<void> ImageDestination::commit(const Descriptor& top)
 {
   switch (m_reference.transport) {
   case Transport::oci:
-  case Transport::local:
-    return m_layout->set_tag(m_reference.tag, top);
+  case Transport::local: {
+    if (auto r = m_layout->set_tag(m_reference.tag, top); !r || m_final_dir.empty()) {
+      return r;
+    }
+    ::chmod(m_temp->path().c_str(), 0755);
+    if (::rename(m_temp->path().c_str(), m_final_dir.c_str()) != 0) {
+      // Another writer created the layout meanwhile: add to it instead.
+      auto existing = Layout::open(m_final_dir);
+      if (!existing) {
+        return fail(fmt::format("write \"{}\": {}", m_reference.str(), existing.error()));
+      }
+      if (auto r = copy_blobs(*m_layout, *existing, top); !r) {
+        return r;
+      }
+      return existing->set_tag(m_reference.tag, top);
+    }
+    m_temp->release();
+    m_layout = Layout::open(m_final_dir).value();
+    return fsync_dir(fs::absolute(m_final_dir).parent_path());
+  }
   case Transport::oci_archive: {
     auto tagged = m_reference.tag.empty()
                     ? m_layout->update_index([&](ImageIndex& index) -> Result<void> {

@@ -54,6 +54,9 @@ private:
   ImageReference m_reference;
   std::unique_ptr<TempDir> m_temp;
   std::optional<Layout> m_layout;
+  // A layout directory that did not exist yet is staged beside its final
+  // place and renamed there on commit, so a failed write leaves nothing.
+  std::filesystem::path m_final_dir;
 };
 
 // Copies every blob reachable from `top` that `to` lacks, children before
