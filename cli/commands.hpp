@@ -26,5 +26,6 @@ int cmd_version(std::string_view name, std::span<const std::string> args);
 int cmd_inspect(std::string_view name, std::span<const std::string> args);
 int cmd_fsck(std::string_view name, std::span<const std::string> args);
 int cmd_copy(std::string_view name, std::span<const std::string> args);
+int cmd_db(std::string_view name, std::span<const std::string> args);
 
 } // namespace kiln::cli

@@ -30,6 +30,13 @@ const Command k_commands[] = {
    cmd_fsck},
   {"version", "print kiln's version and the versions of the engines that shape its output",
    "usage: kiln version\n", cmd_version},
+  {"db", "build and inspect the offline advisory database that `kiln scan` reads",
+   "usage: kiln db import SRC... -o DB [--uri URI] [--version V] [--quiet]\n"
+   "       kiln db info DB\n\n"
+   "import reads OSV records from directories, .json, .jsonl and .zip files (osv.dev's\n"
+   "exports) and writes one indexed file; docs/advisory-db.md describes it. Withdrawn records\n"
+   "are skipped, malformed ones reported and skipped, unsupported ecosystems counted.\n",
+   cmd_db},
 };
 
 void print_usage()
