@@ -23,5 +23,10 @@ std::span<const Command> commands();
 bool print_help_if_asked(std::string_view name, std::span<const std::string> args);
 
 int cmd_version(std::string_view name, std::span<const std::string> args);
+int cmd_keygen(std::string_view name, std::span<const std::string> args);
+int cmd_sign(std::string_view name, std::span<const std::string> args);
+int cmd_attest(std::string_view name, std::span<const std::string> args);
+int cmd_verify(std::string_view name, std::span<const std::string> args);
+int cmd_verify_attestation(std::string_view name, std::span<const std::string> args);
 
 } // namespace kiln::cli

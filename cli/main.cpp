@@ -16,6 +16,11 @@ namespace {
 const Command k_commands[] = {
   {"version", "print kiln's version and the versions of the engines that shape its output",
    "usage: kiln version\n", cmd_version},
+  {"keygen", "create a cosign-compatible key pair (cosign.key, cosign.pub)",
+   "usage: kiln keygen [--output-key-prefix PREFIX]\n"
+   "  Writes PREFIX.key (encrypted with KILN_PASSWORD or COSIGN_PASSWORD, else a prompt)\n"
+   "  and PREFIX.pub. PREFIX defaults to \"cosign\".\n",
+   cmd_keygen},
 };
 
 void print_usage()
