@@ -99,6 +99,17 @@ Result<NamedReference> normalise_reference(std::string_view text)
   return out;
 }
 
+std::string repository_of(std::string_view identity)
+{
+  std::string_view name = identity.substr(0, identity.find('@'));
+  size_t slash = name.rfind('/');
+  size_t colon = name.rfind(':');
+  if (colon != std::string_view::npos && (slash == std::string_view::npos || colon > slash)) {
+    name = name.substr(0, colon);
+  }
+  return std::string(name);
+}
+
 Result<void> match_identity(std::string_view signed_reference, std::string_view image_reference, IdentityMatch match)
 {
   auto signed_ref = normalise_reference(signed_reference);

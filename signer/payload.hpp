@@ -53,6 +53,9 @@ struct NamedReference
 };
 Result<NamedReference> normalise_reference(std::string_view reference);
 
+// "host/path" of "host/path:tag" (an in-toto subject name).
+std::string repository_of(std::string_view identity);
+
 Result<void> match_identity(std::string_view signed_reference, std::string_view image_reference, IdentityMatch match);
 
 } // namespace kiln::signer
