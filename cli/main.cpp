@@ -37,6 +37,34 @@ const Command k_commands[] = {
    "exports) and writes one indexed file; docs/advisory-db.md describes it. Withdrawn records\n"
    "are skipped, malformed ones reported and skipped, unsupported ecosystems counted.\n",
    cmd_db},
+  {"keygen", "create a cosign-compatible key pair (cosign.key, cosign.pub)",
+   "usage: kiln keygen [--output-key-prefix PREFIX]\n"
+   "  Writes PREFIX.key (encrypted with KILN_PASSWORD or COSIGN_PASSWORD, else a prompt)\n"
+   "  and PREFIX.pub. PREFIX defaults to \"cosign\".\n",
+   cmd_keygen},
+  {"sign", "sign an image as cosign does (.sig tag, simple-signing payload)",
+   "usage: kiln sign --key KEY [-a KEY=VALUE]... [--identity HOST/PATH:TAG] [--bundle] REF\n"
+   "  Signs the manifest REF names (and each platform manifest of an index) with KEY\n"
+   "  (cosign.key; password from KILN_PASSWORD/COSIGN_PASSWORD or a prompt). REF is an\n"
+   "  oci:DIR:TAG layout or a local image. --identity sets the signed docker-reference;\n"
+   "  --bundle also writes a sigstore bundle v0.3 referrer.\n",
+   cmd_sign},
+  {"attest", "attach a signed in-toto attestation (.att tag, DSSE)",
+   "usage: kiln attest --key KEY --type TYPE --predicate FILE [--replace] [--identity NAME:TAG] REF\n"
+   "  TYPE: vuln, spdxjson, spdx, cyclonedx, slsaprovenance, slsaprovenance1, link, openvex,\n"
+   "  custom (default) or an absolute predicate URI. --replace drops attestations of the same type.\n",
+   cmd_attest},
+  {"verify", "verify an image's cosign signatures offline",
+   "usage: kiln verify --key KEY... [--rekor-key REKOR.pub] [--identity NAME[:TAG]] [-a KEY=VALUE]... REF\n"
+   "       kiln verify --certificate-identity ID [--certificate-oidc-issuer URL]\n"
+   "                   (--trusted-root trusted_root.json | --ca-roots CA.pem [--rekor-key REKOR.pub])\n"
+   "                   [--ca-intermediates PEM] [--certificate-hostname HOST] REF\n"
+   "  Exit status 0 only when at least one signature verifies. Without --rekor-key (or a\n"
+   "  trusted root) a certificate chain is checked at the current time (BYO-PKI).\n",
+   cmd_verify},
+  {"verify-attestation", "verify an image's attestations offline",
+   "usage: kiln verify-attestation --key KEY [--type TYPE] [--print-predicate] REF\n",
+   cmd_verify_attestation},
 };
 
 void print_usage()
