@@ -16,6 +16,14 @@ namespace {
 const Command k_commands[] = {
   {"version", "print kiln's version and the versions of the engines that shape its output",
    "usage: kiln version\n", cmd_version},
+  {"parse", "read a Containerfile and print its build model",
+   "usage: kiln parse [-f FILE] [--build-arg K=V]... [--target T] [--ignorefile F] [--platform P] --json "
+   "[CONTEXT]\n\n"
+   "Reads CONTEXT/Containerfile (or CONTEXT/Dockerfile, or -f FILE) the way Docker does, expands\n"
+   "variables, resolves the stage graph for --target and prints the model as JSON with --json\n"
+   "(a summary without). Warnings go to stderr once each. CONTEXT defaults to \".\"; the ignore\n"
+   "file is --ignorefile, else CONTEXT/.containerignore, else CONTEXT/.dockerignore.\n",
+   cmd_parse},
 };
 
 void print_usage()
