@@ -1,5 +1,7 @@
 #include "builder/shellword.hpp"
 
+#include <algorithm>
+
 #include <fmt/core.h>
 
 namespace kiln::builder {
@@ -10,9 +12,8 @@ constexpr int k_max_depth = 100; // nested ${...}; bounds the recursion on hosti
 // Bounds what expansion may build ("ENV A=$A$A" repeated doubles each time),
 // so hostile input cannot make the parser grow without bound.
 constexpr size_t k_max_word = 1 << 20;
-// ${V#p} tries every prefix; beyond this a value is refused rather than
-// trimmed in quadratic time.
-constexpr size_t k_max_trim = 4096;
+// ${V#p} on longer values is refused: matching costs value x pattern.
+constexpr size_t k_max_trim = 65536;
 
 bool is_space(char c)
 {
@@ -87,49 +88,69 @@ private:
   bool m_in_word = false;
 };
 
-// A small glob for ${V#pattern} and ${V%pattern}: '*' any string, '?' one
+// The glob of ${V#pattern} and ${V%pattern}: '*' any string, '?' one
 // character, the escape character quotes the next one.
-bool glob_match(std::string_view pattern, std::string_view text, char escape)
+struct GlobToken
 {
-  // Iterative matcher with one backtrack point: linear in practice and never
-  // exponential, unlike a naive recursive one.
-  size_t p = 0;
-  size_t t = 0;
-  size_t star_p = std::string_view::npos;
-  size_t star_t = 0;
-  while (t < text.size()) {
-    if (p < pattern.size() && pattern[p] == '*') {
-      star_p = p++;
-      star_t = t;
-      continue;
+  enum class Kind { literal, one, star };
+  Kind kind = Kind::literal;
+  char c = 0;
+};
+
+std::vector<GlobToken> glob_tokens(std::string_view pattern, char escape)
+{
+  std::vector<GlobToken> out;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    char c = pattern[i];
+    if (c == escape && i + 1 < pattern.size()) {
+      out.push_back({GlobToken::Kind::literal, pattern[++i]});
+    } else if (c == '*') {
+      out.push_back({GlobToken::Kind::star, 0});
+    } else if (c == '?') {
+      out.push_back({GlobToken::Kind::one, 0});
+    } else {
+      out.push_back({GlobToken::Kind::literal, c});
     }
-    if (p < pattern.size()) {
-      char want = pattern[p];
-      size_t width = 1;
-      if (want == escape && p + 1 < pattern.size()) {
-        want = pattern[p + 1];
-        width = 2;
-      } else if (want == '?') {
-        ++p;
-        ++t;
+  }
+  return out;
+}
+
+// matches[k] is true when the tokens match the first k characters of text.
+// An NFA simulation over token positions: O(text x tokens), never exponential.
+std::vector<bool> glob_prefix_matches(const std::vector<GlobToken>& tokens, std::string_view text)
+{
+  const size_t m = tokens.size();
+  std::vector<char> states(m + 1, 0);
+  auto close = [&](std::vector<char>& set) {
+    for (size_t t = 0; t < m; ++t) {
+      if (set[t] && tokens[t].kind == GlobToken::Kind::star) {
+        set[t + 1] = 1;
+      }
+    }
+  };
+  states[0] = 1;
+  close(states);
+  std::vector<bool> matches(text.size() + 1, false);
+  matches[0] = states[m] != 0;
+  std::vector<char> next(m + 1, 0);
+  for (size_t i = 0; i < text.size(); ++i) {
+    std::fill(next.begin(), next.end(), 0);
+    for (size_t t = 0; t < m; ++t) {
+      if (!states[t]) {
         continue;
       }
-      if (want == text[t]) {
-        p += width;
-        ++t;
-        continue;
+      const GlobToken& tok = tokens[t];
+      if (tok.kind == GlobToken::Kind::star) {
+        next[t] = 1;
+      } else if (tok.kind == GlobToken::Kind::one || tok.c == text[i]) {
+        next[t + 1] = 1;
       }
     }
-    if (star_p == std::string_view::npos) {
-      return false;
-    }
-    p = star_p + 1;
-    t = ++star_t;
+    close(next);
+    states.swap(next);
+    matches[i + 1] = states[m] != 0;
   }
-  while (p < pattern.size() && pattern[p] == '*') {
-    ++p;
-  }
-  return p == pattern.size();
+  return matches;
 }
 
 class Processor
@@ -409,15 +430,19 @@ private:
     if (greedy) {
       pattern.remove_prefix(1);
     }
-    size_t n = value.size();
+    std::vector<GlobToken> tokens = glob_tokens(pattern, m_opt.escape);
+    std::string text = value;
+    if (op == '%') {
+      // A suffix match is a prefix match of both reversed.
+      std::reverse(tokens.begin(), tokens.end());
+      std::reverse(text.begin(), text.end());
+    }
+    std::vector<bool> matches = glob_prefix_matches(tokens, text);
+    const size_t n = value.size();
     for (size_t i = 0; i <= n; ++i) {
       size_t len = greedy ? n - i : i;
-      if (op == '#') {
-        if (glob_match(pattern, std::string_view(value).substr(0, len), m_opt.escape)) {
-          return value.substr(len);
-        }
-      } else if (glob_match(pattern, std::string_view(value).substr(n - len), m_opt.escape)) {
-        return value.substr(0, n - len);
+      if (matches[len]) {
+        return op == '#' ? value.substr(len) : value.substr(0, n - len);
       }
     }
     return value;

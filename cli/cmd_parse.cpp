@@ -105,7 +105,8 @@ int cmd_parse(std::string_view name, std::span<const std::string> argv)
     if (ignore_file) {
       j["ignore"] = {{"file", ignore_file->string()}, {"patterns", matcher->patterns()}};
     }
-    fmt::print("{}\n", j.dump(2));
+    // A Containerfile need not be UTF-8; JSON must be, so bad bytes print as U+FFFD.
+    fmt::print("{}\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
     return 0;
   }
   for (const auto& stage : build.stages) {

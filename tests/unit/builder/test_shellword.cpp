@@ -74,6 +74,10 @@ TEST_CASE("# and % trim the shortest or longest matching prefix or suffix")
   CHECK(word("${F#*.}", v) == "tar.gz");
   CHECK(word("${F##*.}", v) == "gz");
   CHECK(word("${F#nomatch}", v) == "archive.tar.gz");
+  CHECK(word("${F#a?c}", v) == "hive.tar.gz");
+  auto stars = vars({{"S", "a*b*"}});
+  CHECK(word("${S%\\*}", stars) == "a*b");
+  CHECK(word("${S##*\\*}", stars) == "");
 }
 
 TEST_CASE("escapes and quotes")
