@@ -32,5 +32,6 @@ int cmd_sign(std::string_view name, std::span<const std::string> args);
 int cmd_attest(std::string_view name, std::span<const std::string> args);
 int cmd_verify(std::string_view name, std::span<const std::string> args);
 int cmd_verify_attestation(std::string_view name, std::span<const std::string> args);
+int cmd_parse(std::string_view name, std::span<const std::string> args);
 
 } // namespace kiln::cli

@@ -65,6 +65,14 @@ const Command k_commands[] = {
   {"verify-attestation", "verify an image's attestations offline",
    "usage: kiln verify-attestation --key KEY [--type TYPE] [--print-predicate] REF\n",
    cmd_verify_attestation},
+  {"parse", "read a Containerfile and print its build model",
+   "usage: kiln parse [-f FILE] [--build-arg K=V]... [--target T] [--ignorefile F] [--platform P] --json "
+   "[CONTEXT]\n\n"
+   "Reads CONTEXT/Containerfile (or CONTEXT/Dockerfile, or -f FILE) the way Docker does, expands\n"
+   "variables, resolves the stage graph for --target and prints the model as JSON with --json\n"
+   "(a summary without). Warnings go to stderr once each. CONTEXT defaults to \".\"; the ignore\n"
+   "file is --ignorefile, else CONTEXT/.containerignore, else CONTEXT/.dockerignore.\n",
+   cmd_parse},
 };
 
 void print_usage()
