@@ -23,5 +23,6 @@ std::span<const Command> commands();
 bool print_help_if_asked(std::string_view name, std::span<const std::string> args);
 
 int cmd_version(std::string_view name, std::span<const std::string> args);
+int cmd_run(std::string_view name, std::span<const std::string> args);
 
 } // namespace kiln::cli
