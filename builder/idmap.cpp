@@ -1,10 +1,14 @@
 #include "builder/idmap.hpp"
 
+#include "base/error.hpp"
+#include "base/fileio.hpp"
+#include "base/strings.hpp"
+
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
-
 #include <fcntl.h>
+#include <fmt/core.h>
 #include <grp.h>
 #include <pwd.h>
 #include <sched.h>
@@ -13,12 +17,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <fmt/core.h>
-
-#include "base/error.hpp"
-#include "base/fileio.hpp"
-#include "base/strings.hpp"
 
 extern char** environ;
 
@@ -170,7 +168,8 @@ Result<void> write_proc(pid_t pid, const char* file, const std::string& text)
     return fail(fmt::format("open \"{}\": {}", path, errno_text(errno)));
   }
   if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
-    return fail(fmt::format("write \"{}\" ({}): {}", path, text.substr(0, text.find('\n')), errno_text(errno)));
+    return fail(
+        fmt::format("write \"{}\" ({}): {}", path, text.substr(0, text.find('\n')), errno_text(errno)));
   }
   return {};
 }
@@ -223,15 +222,17 @@ IdMap make_id_map(const IdMapInputs& in)
     if (!in.have_map_helpers && (!in.subuids.empty() || !in.subgids.empty())) {
       why = "newuidmap/newgidmap (package uidmap) are not installed";
     } else {
-      why = fmt::format("{} has no range in {}", in.user_name,
-                        map.uids.source == IdMapSource::single
-                          ? (map.gids.source == IdMapSource::single ? "/etc/subuid and /etc/subgid" : "/etc/subuid")
-                          : "/etc/subgid");
+      why = fmt::format(
+          "{} has no range in {}", in.user_name,
+          map.uids.source == IdMapSource::single
+              ? (map.gids.source == IdMapSource::single ? "/etc/subuid and /etc/subgid" : "/etc/subuid")
+              : "/etc/subgid");
     }
-    map.warning = fmt::format("warning: sandbox: {}, so only container root is mapped: chown to other ids, useradd, "
-                              "su/setpriv to a non-root user, RUN as USER non-root and apt (which drops to _apt) "
-                              "will fail",
-                              why);
+    map.warning =
+        fmt::format("warning: sandbox: {}, so only container root is mapped: chown to other ids, useradd, "
+                    "su/setpriv to a non-root user, RUN as USER non-root and apt (which drops to _apt) "
+                    "will fail",
+                    why);
   }
   return map;
 }

@@ -13,17 +13,16 @@
 //                      (through the setuid newuidmap/newgidmap of `uidmap`).
 //   user without       container 0 -> the user only; a warning names what fails.
 
+#include "base/result.hpp"
+
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
-
 #include <sys/types.h>
-
-#include "base/result.hpp"
+#include <vector>
 
 namespace kiln::builder {
 
@@ -86,8 +85,8 @@ inline constexpr uint32_t k_container_id_count = 65536;
 
 // Ranges for the user named `name` with numeric id `id` in text in the
 // /etc/subuid format ("NAME_OR_ID:START:COUNT" lines), in file order.
-std::vector<SubordinateRange>
-parse_subordinate_ids(std::string_view text, std::string_view name, uint32_t id);
+std::vector<SubordinateRange> parse_subordinate_ids(std::string_view text, std::string_view name,
+                                                    uint32_t id);
 
 struct IdMapInputs
 {

@@ -1,17 +1,15 @@
 #include "builder/rootpath.hpp"
 
-#include <cerrno>
+#include "base/error.hpp"
+#include "base/strings.hpp"
 
+#include <cerrno>
 #include <fcntl.h>
+#include <fmt/core.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-#include <fmt/core.h>
-
-#include "base/error.hpp"
-#include "base/strings.hpp"
 
 namespace kiln::builder {
 
@@ -73,12 +71,11 @@ Result<Fd> make_in_root(int root_fd, std::string_view path, NodeKind kind, mode_
       continue;
     }
     bool want_dir = !last || kind == NodeKind::directory;
-    int made = want_dir ? ::mkdirat(parent.get(), name.c_str(), last ? mode : 0755)
-                        : [&] {
-                            int fd = ::openat(parent.get(), name.c_str(),
-                                              O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-                            return fd < 0 ? -1 : ::close(fd);
-                          }();
+    int made = want_dir ? ::mkdirat(parent.get(), name.c_str(), last ? mode : 0755) : [&] {
+      int fd =
+          ::openat(parent.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+      return fd < 0 ? -1 : ::close(fd);
+    }();
     if (made == 0) {
       created.push_back(prefix);
     } else if (errno != EEXIST) {

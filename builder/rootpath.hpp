@@ -4,14 +4,13 @@
 // goes through openat2(RESOLVE_IN_ROOT), so a symlink such as /etc -> /
 // or a "../.." component resolves inside the rootfs and never on the host.
 
-#include <string>
-#include <string_view>
-#include <vector>
-
-#include <sys/types.h>
-
 #include "base/fileio.hpp"
 #include "base/result.hpp"
+
+#include <string>
+#include <string_view>
+#include <sys/types.h>
+#include <vector>
 
 namespace kiln::builder {
 

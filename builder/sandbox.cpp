@@ -1,25 +1,23 @@
 #include "builder/sandbox.hpp"
 
+#include "base/error.hpp"
+#include "base/fileio.hpp"
+#include "base/strings.hpp"
+#include "builder/outputtail.hpp"
+#include "builder/sandbox_init.hpp"
+
 #include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
-
 #include <fcntl.h>
+#include <fmt/core.h>
 #include <poll.h>
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <fmt/core.h>
-
-#include "base/error.hpp"
-#include "base/fileio.hpp"
-#include "base/strings.hpp"
-#include "builder/outputtail.hpp"
-#include "builder/sandbox_init.hpp"
 
 namespace fs = std::filesystem;
 
@@ -60,7 +58,8 @@ std::string ExitStatus::describe() const
 
 UpperDir::UpperDir(fs::path run_dir, IdMap map) : m_run_dir(std::move(run_dir)), m_map(std::move(map)) {}
 
-UpperDir::UpperDir(UpperDir&& other) noexcept : m_run_dir(std::move(other.m_run_dir)), m_map(std::move(other.m_map))
+UpperDir::UpperDir(UpperDir&& other) noexcept
+    : m_run_dir(std::move(other.m_run_dir)), m_map(std::move(other.m_map))
 {
   other.m_run_dir.clear();
 }
@@ -230,8 +229,8 @@ int namespace_flags(Network network)
 
 } // namespace
 
-Result<RunResult> run(const RootfsLayers& layers, const Command& command, const Environment& env, const User& user,
-                      const std::vector<Mount>& mounts, const RunOptions& options)
+Result<RunResult> run(const RootfsLayers& layers, const Command& command, const Environment& env,
+                      const User& user, const std::vector<Mount>& mounts, const RunOptions& options)
 {
   if (command.argv.empty() || command.argv[0].empty()) {
     return fail("sandbox: empty command");
@@ -248,7 +247,9 @@ Result<RunResult> run(const RootfsLayers& layers, const Command& command, const 
     struct stat st;
     if (ec || ::stat(absolute.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
       return fail(fmt::format("sandbox: layer directory \"{}\": {}", lower.string(),
-                              ec ? ec.message() : errno ? errno_text(errno) : "not a directory"));
+                              ec      ? ec.message()
+                              : errno ? errno_text(errno)
+                                      : "not a directory"));
     }
     plan.lower_dirs.push_back(absolute);
   }
@@ -327,9 +328,9 @@ Result<RunResult> run(const RootfsLayers& layers, const Command& command, const 
     out->read.reset();
     err->read.reset();
     if (::unshare(flags) != 0) {
-      detail::report(fds.report, 'E', fmt::format("unshare(mount, PID, IPC, UTS{} namespaces): {}",
-                                                  options.network == Network::none ? ", network" : "",
-                                                  errno_text(errno)));
+      detail::report(fds.report, 'E',
+                     fmt::format("unshare(mount, PID, IPC, UTS{} namespaces): {}",
+                                 options.network == Network::none ? ", network" : "", errno_text(errno)));
       return 1;
     }
     pid_t init = ::fork();

@@ -12,6 +12,9 @@
 // inside the user namespace, else fuse-overlayfs, else a copy-and-diff
 // snapshot. docs/sandbox.md describes the whole setup.
 
+#include "base/result.hpp"
+#include "builder/idmap.hpp"
+
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -19,9 +22,6 @@
 #include <string_view>
 #include <variant>
 #include <vector>
-
-#include "base/result.hpp"
-#include "builder/idmap.hpp"
 
 namespace kiln::builder {
 
@@ -175,8 +175,8 @@ struct RunResult
 // the program cannot be executed; a command that runs and fails is a
 // RunResult with !status.success(), its upper dir already removed when
 // on_failure says so.
-Result<RunResult> run(const RootfsLayers& layers, const Command& command, const Environment& env, const User& user,
-                      const std::vector<Mount>& mounts, const RunOptions& options);
+Result<RunResult> run(const RootfsLayers& layers, const Command& command, const Environment& env,
+                      const User& user, const std::vector<Mount>& mounts, const RunOptions& options);
 
 // SIGINT and SIGTERM, while this object lives, make cancel_fd() readable
 // instead of killing kiln, so run() can stop the sandbox and clean up.

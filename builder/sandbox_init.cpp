@@ -1,15 +1,22 @@
 #include "builder/sandbox_init.hpp"
 
+#include "base/error.hpp"
+#include "base/fileio.hpp"
+#include "base/strings.hpp"
+#include "builder/rootpath.hpp"
+#include "builder/snapshot.hpp"
+#include "builder/userdb.hpp"
+
 #include <cerrno>
 #include <csignal>
 #include <cstring>
-#include <set>
-
 #include <dirent.h>
 #include <fcntl.h>
+#include <fmt/core.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <net/if.h>
+#include <set>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -19,15 +26,6 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <fmt/core.h>
-
-#include "base/error.hpp"
-#include "base/fileio.hpp"
-#include "base/strings.hpp"
-#include "builder/rootpath.hpp"
-#include "builder/snapshot.hpp"
-#include "builder/userdb.hpp"
 
 namespace fs = std::filesystem;
 
@@ -45,10 +43,9 @@ namespace {
 
 // Docker's default capability set; the rest of the bounding set is dropped
 // so a RUN cannot mount, load modules or trace even inside its namespaces.
-constexpr int k_kept_caps[] = {CAP_CHOWN,  CAP_DAC_OVERRIDE, CAP_FOWNER,     CAP_FSETID,  CAP_KILL,
-                               CAP_SETGID, CAP_SETUID,       CAP_SETPCAP,    CAP_NET_BIND_SERVICE,
-                               CAP_NET_RAW, CAP_SYS_CHROOT,  CAP_MKNOD,      CAP_AUDIT_WRITE,
-                               CAP_SETFCAP};
+constexpr int k_kept_caps[] = {
+    CAP_CHOWN,   CAP_DAC_OVERRIDE,     CAP_FOWNER,  CAP_FSETID,     CAP_KILL,  CAP_SETGID,      CAP_SETUID,
+    CAP_SETPCAP, CAP_NET_BIND_SERVICE, CAP_NET_RAW, CAP_SYS_CHROOT, CAP_MKNOD, CAP_AUDIT_WRITE, CAP_SETFCAP};
 
 Result<void> sys(int rc, std::string_view what)
 {
@@ -58,11 +55,11 @@ Result<void> sys(int rc, std::string_view what)
   return {};
 }
 
-#define TRY(expr)                                                                                          \
-  do {                                                                                                     \
-    if (auto _r = (expr); !_r) {                                                                           \
-      return tl::unexpected(_r.error());                                                                   \
-    }                                                                                                      \
+#define TRY(expr)                                                                                            \
+  do {                                                                                                       \
+    if (auto _r = (expr); !_r) {                                                                             \
+      return tl::unexpected(_r.error());                                                                     \
+    }                                                                                                        \
   } while (0)
 
 // The overlay layer list for mount(2)'s string form: ':' and ',' and '\'
@@ -148,8 +145,8 @@ Result<void> mount_fuse_overlayfs(const InitPlan& plan)
   for (auto it = plan.lower_dirs.rbegin(); it != plan.lower_dirs.rend(); ++it) {
     lowers += (lowers.empty() ? "" : ":") + escape_layer(*it);
   }
-  std::string options =
-    fmt::format("lowerdir={},upperdir={},workdir={}", lowers, escape_layer(plan.upper), escape_layer(plan.work));
+  std::string options = fmt::format("lowerdir={},upperdir={},workdir={}", lowers, escape_layer(plan.upper),
+                                    escape_layer(plan.work));
   // Its messages go to a memfd: the daemon it leaves behind keeps its
   // stderr open, so a pipe would never reach end-of-file.
   Fd log(::memfd_create("fuse-overlayfs-log", MFD_CLOEXEC));
@@ -182,7 +179,8 @@ Result<void> mount_fuse_overlayfs(const InitPlan& plan)
     }
     std::replace(text.begin(), text.end(), '\n', ' ');
   }
-  return fail(fmt::format("fuse-overlayfs: exit status {}{}", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+  return fail(fmt::format("fuse-overlayfs: exit status {}{}",
+                          WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
                           text.empty() ? "" : ": " + text));
 }
 
@@ -223,9 +221,9 @@ private:
   RootfsDriver m_driver = RootfsDriver::overlay;
   Fd m_root;
   Fd m_upper;
-  std::vector<std::string> m_created;   // mount points we made, to remove again
-  std::vector<std::string> m_mounted;   // mount targets, to unmount before that
-  std::set<pid_t> m_helpers;            // fuse-overlayfs daemons to spare
+  std::vector<std::string> m_created; // mount points we made, to remove again
+  std::vector<std::string> m_mounted; // mount targets, to unmount before that
+  std::set<pid_t> m_helpers;          // fuse-overlayfs daemons to spare
   Snapshot m_snapshot;
 };
 
@@ -240,7 +238,8 @@ Result<RootfsDriver> Init::mount_rootfs()
     if (want == RootfsDriver::overlay) {
       return tl::unexpected(ok.error());
     }
-    report(m_fds.report, 'N', fmt::format("sandbox: native overlayfs failed ({}); trying fuse-overlayfs", ok.error()));
+    report(m_fds.report, 'N',
+           fmt::format("sandbox: native overlayfs failed ({}); trying fuse-overlayfs", ok.error()));
   }
   if (want == RootfsDriver::automatic || want == RootfsDriver::fuse_overlayfs) {
     auto ok = mount_fuse_overlayfs(m_plan);
@@ -300,8 +299,8 @@ Result<void> Init::make_read_only(const std::string& target)
 
 Result<void> Init::setup_dev()
 {
-  TRY(mount_at("tmpfs", "dev", NodeKind::directory, "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k",
-               "/dev"));
+  TRY(mount_at("tmpfs", "dev", NodeKind::directory, "tmpfs", MS_NOSUID | MS_STRICTATIME,
+               "mode=755,size=65536k", "/dev"));
   // From here on the paths are inside our fresh tmpfs.
   for (const char* name : {"null", "zero", "full", "random", "urandom", "tty"}) {
     std::string target = fmt::format("dev/{}", name);
@@ -324,10 +323,10 @@ Result<void> Init::setup_dev()
     return tl::unexpected(dev.error());
   }
   const std::pair<const char*, const char*> links[] = {{"ptmx", "pts/ptmx"},
-                                                      {"fd", "/proc/self/fd"},
-                                                      {"stdin", "/proc/self/fd/0"},
-                                                      {"stdout", "/proc/self/fd/1"},
-                                                      {"stderr", "/proc/self/fd/2"}};
+                                                       {"fd", "/proc/self/fd"},
+                                                       {"stdin", "/proc/self/fd/0"},
+                                                       {"stdout", "/proc/self/fd/1"},
+                                                       {"stderr", "/proc/self/fd/2"}};
   for (const auto& [name, target] : links) {
     TRY(sys(::symlinkat(target, dev->get(), name), fmt::format("/dev: symlink {}", name)));
   }
@@ -338,7 +337,8 @@ Result<void> Init::setup_dev()
 
 Result<void> Init::setup_mounts()
 {
-  TRY(mount_at("proc", "proc", NodeKind::directory, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr, "/proc"));
+  TRY(mount_at("proc", "proc", NodeKind::directory, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr,
+               "/proc"));
   TRY(setup_dev());
   if (m_plan.network == Network::host) {
     for (const char* file : {"/etc/resolv.conf", "/etc/hosts"}) {
@@ -363,12 +363,13 @@ Result<void> Init::setup_mounts()
         TRY(make_read_only(bind->target));
       }
     } else if (const auto* tmpfs = std::get_if<TmpfsMount>(&mount)) {
-      std::string data = tmpfs->size_bytes ? fmt::format("mode=1777,size={}", tmpfs->size_bytes) : "mode=1777";
+      std::string data =
+          tmpfs->size_bytes ? fmt::format("mode=1777,size={}", tmpfs->size_bytes) : "mode=1777";
       TRY(mount_at("tmpfs", tmpfs->target, NodeKind::directory, "tmpfs", MS_NOSUID | MS_NODEV, data.c_str(),
                    "tmpfs mount"));
     } else if (const auto* cache = std::get_if<CacheMount>(&mount)) {
-      TRY(mount_at(cache->source.c_str(), cache->target, NodeKind::directory, nullptr, MS_BIND | MS_REC, nullptr,
-                   fmt::format("cache mount \"{}\"", cache->source.string())));
+      TRY(mount_at(cache->source.c_str(), cache->target, NodeKind::directory, nullptr, MS_BIND | MS_REC,
+                   nullptr, fmt::format("cache mount \"{}\"", cache->source.string())));
     } else if (const auto* secret = std::get_if<SecretMount>(&mount)) {
       // The bytes go to a tmpfs outside the rootfs, then that one file is
       // bound read-only onto the target: the upper dir sees at most an
@@ -381,8 +382,8 @@ Result<void> Init::setup_mounts()
       fs::path staged = m_plan.secrets_staging / std::to_string(secret_index);
       Fd fd(::open(staged.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
       const std::string& data = m_plan.secret_data[secret_index++];
-      if (!fd || !write_all(fd.get(), data.data(), data.size()) || ::fchown(fd.get(), secret->uid, secret->gid) != 0 ||
-          ::fchmod(fd.get(), secret->mode) != 0) {
+      if (!fd || !write_all(fd.get(), data.data(), data.size()) ||
+          ::fchown(fd.get(), secret->uid, secret->gid) != 0 || ::fchmod(fd.get(), secret->mode) != 0) {
         return fail(fmt::format("secret \"{}\": stage: {}", secret->id, errno_text(errno)));
       }
       std::string target = secret->target.empty() ? "run/secrets/" + secret->id : secret->target;
@@ -447,7 +448,8 @@ void drop_capabilities(uint32_t uid)
 {
   int last = CAP_LAST_CAP;
   if (auto text = read_file("/proc/sys/kernel/cap_last_cap"); text) {
-    last = static_cast<int>(parse_u64(std::string_view(*text).substr(0, text->find('\n'))).value_or(CAP_LAST_CAP));
+    last = static_cast<int>(
+        parse_u64(std::string_view(*text).substr(0, text->find('\n'))).value_or(CAP_LAST_CAP));
   }
   uint64_t keep = 0;
   for (int cap : k_kept_caps) {
@@ -488,7 +490,8 @@ void drop_capabilities(uint32_t uid)
   ::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
   ::signal(SIGPIPE, SIG_DFL);
   drop_capabilities(user.uid);
-  if (::setgroups(user.groups.size(), user.groups.data()) != 0 && !(m_plan.single_id && user.groups.empty())) {
+  if (::setgroups(user.groups.size(), user.groups.data()) != 0 &&
+      !(m_plan.single_id && user.groups.empty())) {
     die(fmt::format("set supplementary groups of user \"{}\": {}", m_plan.user_spec, errno_text(errno)));
   }
   if (::setresgid(user.gid, user.gid, user.gid) != 0 || ::setresuid(user.uid, user.uid, user.uid) != 0) {
@@ -540,8 +543,11 @@ void drop_capabilities(uint32_t uid)
       }
     }
   }
-  report(m_fds.report, 'E', fmt::format("exec \"{}\": {}{}", program, errno_text(err),
-                  err == ENOENT && program.find('/') == std::string::npos ? fmt::format(" in PATH {}", path) : ""));
+  report(m_fds.report, 'E',
+         fmt::format("exec \"{}\": {}{}", program, errno_text(err),
+                     err == ENOENT && program.find('/') == std::string::npos
+                         ? fmt::format(" in PATH {}", path)
+                         : ""));
   ::_exit(127);
 }
 
@@ -554,7 +560,8 @@ Result<ExitStatus> Init::run_command()
     return tl::unexpected(user.error());
   }
   std::vector<std::string> workdir_created;
-  if (auto dir = make_in_root(m_root.get(), m_plan.workdir, NodeKind::directory, 0755, workdir_created); !dir) {
+  if (auto dir = make_in_root(m_root.get(), m_plan.workdir, NodeKind::directory, 0755, workdir_created);
+      !dir) {
     return fail(fmt::format("working directory: {}", dir.error()));
   }
   pid_t child = ::fork();

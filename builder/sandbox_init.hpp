@@ -3,11 +3,11 @@
 // The inside of a sandbox: what its PID 1 does once it runs in the new
 // namespaces as container root. Internal to builder/sandbox.cpp.
 
+#include "builder/sandbox.hpp"
+
 #include <filesystem>
 #include <string>
 #include <vector>
-
-#include "builder/sandbox.hpp"
 
 namespace kiln::builder::detail {
 

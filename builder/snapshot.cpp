@@ -1,21 +1,19 @@
 #include "builder/snapshot.hpp"
 
-#include <cerrno>
-#include <set>
-
-#include <dirent.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
-#include <sys/xattr.h>
-#include <unistd.h>
-
-#include <fmt/core.h>
-
 #include "base/error.hpp"
 #include "base/fileio.hpp"
 #include "base/strings.hpp"
 #include "builder/upper.hpp"
+
+#include <cerrno>
+#include <dirent.h>
+#include <fcntl.h>
+#include <fmt/core.h>
+#include <set>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
 
 namespace kiln::builder {
 
@@ -31,7 +29,9 @@ std::string join(const std::string& prefix, const std::string& name)
 
 Result<std::vector<std::string>> list_dir(int dir_fd)
 {
-  int dup = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
+  // A fresh open file description: a dup would share (and start at) the
+  // offset an earlier listing left at the end.
+  int dup = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   DIR* dir = dup < 0 ? nullptr : ::fdopendir(dup);
   if (dir == nullptr) {
     if (dup >= 0) {
@@ -53,6 +53,17 @@ Result<std::vector<std::string>> list_dir(int dir_fd)
     return fail(errno_text(err));
   }
   return names;
+}
+
+SnapshotEntry entry_of(int dir_fd, const std::string& name, const struct stat& st)
+{
+  SnapshotEntry entry{st.st_ino, st.st_mode, st.st_ctim, {}};
+  struct statx stx;
+  if (::statx(dir_fd, name.c_str(), AT_SYMLINK_NOFOLLOW, STATX_BTIME, &stx) == 0 &&
+      (stx.stx_mask & STATX_BTIME)) {
+    entry.btime = {stx.stx_btime.tv_sec, stx.stx_btime.tv_nsec};
+  }
+  return entry;
 }
 
 bool is_whiteout(const struct stat& st)
@@ -270,7 +281,7 @@ Result<void> record(int dir_fd, const std::string& prefix, Snapshot& snapshot)
       continue;
     }
     std::string path = join(prefix, name);
-    snapshot.entries[path] = {st.st_ino, st.st_mode, st.st_ctim};
+    snapshot.entries[path] = entry_of(dir_fd, name, st);
     if (S_ISDIR(st.st_mode)) {
       Fd sub(::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (sub) {
@@ -330,8 +341,11 @@ public:
         continue;
       }
       auto old = m_snapshot.entries.find(path);
+      auto now = entry_of(dir_fd, name, st);
       bool is_new = below_new || old == m_snapshot.entries.end() || old->second.ino != st.st_ino ||
-                    (old->second.mode & S_IFMT) != (st.st_mode & S_IFMT);
+                    (old->second.mode & S_IFMT) != (st.st_mode & S_IFMT) ||
+                    old->second.btime.tv_sec != now.btime.tv_sec ||
+                    old->second.btime.tv_nsec != now.btime.tv_nsec;
       bool changed = is_new || old->second.ctime.tv_sec != st.st_ctim.tv_sec ||
                      old->second.ctime.tv_nsec != st.st_ctim.tv_nsec;
       if (S_ISDIR(st.st_mode)) {
@@ -390,7 +404,8 @@ public:
         continue;
       }
       gone.insert(path);
-      if (auto ok = whiteout(root_fd, upper_fd, parent, path.substr(slash == std::string::npos ? 0 : slash + 1));
+      if (auto ok =
+              whiteout(root_fd, upper_fd, parent, path.substr(slash == std::string::npos ? 0 : slash + 1));
           !ok) {
         return ok;
       }

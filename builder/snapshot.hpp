@@ -7,23 +7,26 @@
 // (changed entries, 0/0 whiteouts, user.overlay.opaque), so scan_upper and
 // the layer writer cannot tell the drivers apart.
 
+#include "base/result.hpp"
+
 #include <ctime>
 #include <filesystem>
 #include <map>
 #include <string>
-#include <vector>
-
 #include <sys/types.h>
-
-#include "base/result.hpp"
+#include <vector>
 
 namespace kiln::builder {
 
+// Identity and change stamp of an entry. The birth time tells a directory
+// deleted and made again apart from the old one even when the filesystem
+// hands out the freed inode number again (ext4 does at once).
 struct SnapshotEntry
 {
   ino_t ino = 0;
   mode_t mode = 0;
   struct timespec ctime = {};
+  struct timespec btime = {}; // zero when the filesystem has none
 };
 
 // Every path of the populated tree (relative, "etc/passwd") after the copy.

@@ -1,21 +1,19 @@
 #include "builder/upper.hpp"
 
+#include "base/error.hpp"
+#include "base/fileio.hpp"
+#include "base/strings.hpp"
+
 #include <algorithm>
 #include <cerrno>
-
 #include <dirent.h>
 #include <fcntl.h>
+#include <fmt/core.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
-
-#include <fmt/core.h>
-
-#include "base/error.hpp"
-#include "base/fileio.hpp"
-#include "base/strings.hpp"
 
 namespace kiln::builder {
 
@@ -55,7 +53,9 @@ public:
 
   Result<void> walk(int dir_fd, const std::string& prefix)
   {
-    int dup = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
+    // A fresh open file description: a dup would share (and start at) the
+    // offset an earlier listing left at the end.
+    int dup = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     DIR* dir = dup < 0 ? nullptr : ::fdopendir(dup);
     if (dir == nullptr) {
       if (dup >= 0) {
@@ -130,7 +130,8 @@ public:
               [](const ChangedEntry& a, const ChangedEntry& b) { return a.path < b.path; });
     std::sort(m_changes.deleted.begin(), m_changes.deleted.end());
     std::sort(m_changes.opaque.begin(), m_changes.opaque.end());
-    m_changes.opaque.erase(std::unique(m_changes.opaque.begin(), m_changes.opaque.end()), m_changes.opaque.end());
+    m_changes.opaque.erase(std::unique(m_changes.opaque.begin(), m_changes.opaque.end()),
+                           m_changes.opaque.end());
     return std::move(m_changes);
   }
 
@@ -188,7 +189,8 @@ Result<UpperChanges> deserialize(std::string_view data)
         return fail("scan upper dir: malformed record from the user-namespace helper");
       }
       size_t offset = fields[0].size() + fields[1].size() + fields[2].size() + 3;
-      c.changed.push_back({std::string(body.substr(offset)), static_cast<mode_t>(parse_u64(fields[0]).value_or(0)),
+      c.changed.push_back({std::string(body.substr(offset)),
+                           static_cast<mode_t>(parse_u64(fields[0]).value_or(0)),
                            static_cast<uint32_t>(parse_u64(fields[1]).value_or(0)),
                            static_cast<uint32_t>(parse_u64(fields[2]).value_or(0))});
     }

@@ -11,16 +11,15 @@
 // mounted in a user namespace with userxattr) or user.fuseoverlayfs.opaque
 // set to "y", or a `.wh..wh..opq` file inside it.
 
+#include "base/result.hpp"
+#include "builder/idmap.hpp"
+
 #include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
-#include <vector>
-
 #include <sys/types.h>
-
-#include "base/result.hpp"
-#include "builder/idmap.hpp"
+#include <vector>
 
 namespace kiln::builder {
 

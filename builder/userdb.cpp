@@ -1,10 +1,9 @@
 #include "builder/userdb.hpp"
 
-#include <optional>
+#include "base/strings.hpp"
 
 #include <fmt/core.h>
-
-#include "base/strings.hpp"
+#include <optional>
 
 namespace kiln::builder {
 
@@ -27,7 +26,8 @@ std::optional<uint32_t> parse_id(std::string_view text)
   return static_cast<uint32_t>(*value);
 }
 
-std::optional<PasswdEntry> find_passwd(std::string_view passwd, std::string_view name, std::optional<uint32_t> uid)
+std::optional<PasswdEntry> find_passwd(std::string_view passwd, std::string_view name,
+                                       std::optional<uint32_t> uid)
 {
   for (auto line : split(passwd, '\n')) {
     auto f = split(line, ':');

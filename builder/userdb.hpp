@@ -5,12 +5,12 @@
 // number need not; the group defaults to the passwd entry's, else 0; the
 // supplementary groups are the /etc/group entries that list the user.
 
+#include "base/result.hpp"
+
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "base/result.hpp"
 
 namespace kiln::builder {
 

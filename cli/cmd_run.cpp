@@ -2,22 +2,20 @@
 // optional layer directories above it (the REF form arrives with the layer
 // store). Argument parsing and printing only; builder/sandbox.hpp does the work.
 
-#include <csignal>
-#include <cstdio>
-#include <string>
-#include <vector>
-
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <fmt/core.h>
-
 #include "base/error.hpp"
 #include "base/strings.hpp"
 #include "builder/sandbox.hpp"
 #include "builder/upper.hpp"
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+
+#include <csignal>
+#include <cstdio>
+#include <fmt/core.h>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
 
 namespace kiln::cli {
 
@@ -89,12 +87,14 @@ Mount parse_mount(std::string_view spec)
 
 RootfsDriver parse_driver(const std::string& name)
 {
-  for (auto d : {RootfsDriver::automatic, RootfsDriver::overlay, RootfsDriver::fuse_overlayfs, RootfsDriver::copy}) {
+  for (auto d :
+       {RootfsDriver::automatic, RootfsDriver::overlay, RootfsDriver::fuse_overlayfs, RootfsDriver::copy}) {
     if (driver_name(d) == name || (d == RootfsDriver::overlay && name == "overlay")) {
       return d;
     }
   }
-  throw Error(fmt::format("run: --rootfs-driver \"{}\": expected auto, overlay, fuse-overlayfs or copy", name));
+  throw Error(
+      fmt::format("run: --rootfs-driver \"{}\": expected auto, overlay, fuse-overlayfs or copy", name));
 }
 
 void print_id_map(const IdMap& map)
@@ -113,11 +113,12 @@ void warn_unmapped_owner(const std::string& dir, const IdMap& map)
 {
   struct stat st;
   if (::stat(dir.c_str(), &st) == 0 && !map.uids.to_container(st.st_uid)) {
-    fmt::print(stderr,
-               "kiln: warning: run: \"{}\" is owned by host uid {}, which the sandbox does not map (container root "
-               "is host uid {}): container root cannot write there; chown it into the range (kiln run "
-               "--print-idmap)\n",
-               dir, st.st_uid, map.uids.to_host(0).value_or(0));
+    fmt::print(
+        stderr,
+        "kiln: warning: run: \"{}\" is owned by host uid {}, which the sandbox does not map (container root "
+        "is host uid {}): container root cannot write there; chown it into the range (kiln run "
+        "--print-idmap)\n",
+        dir, st.st_uid, map.uids.to_host(0).value_or(0));
   }
 }
 
@@ -212,12 +213,13 @@ int cmd_run(std::string_view name, std::span<const std::string> argv)
   }
   if (result->status.cancelled) {
     int sig = cancel.signal();
-    fmt::print(stderr, "kiln: run: {}: cancelled by SIG{}; sandbox stopped and cleaned up\n", quote_argv(command.argv),
-               sig ? ::sigabbrev_np(sig) : "?");
+    fmt::print(stderr, "kiln: run: {}: cancelled by SIG{}; sandbox stopped and cleaned up\n",
+               quote_argv(command.argv), sig ? ::sigabbrev_np(sig) : "?");
     return 128 + (sig ? sig : SIGTERM);
   }
   if (!result->status.success()) {
-    std::string message = fmt::format("kiln: run: {}: {}", quote_argv(command.argv), result->status.describe());
+    std::string message =
+        fmt::format("kiln: run: {}: {}", quote_argv(command.argv), result->status.describe());
     if (quiet && !result->last_lines.empty()) {
       message += "; last output:";
       for (const auto& line : result->last_lines) {
