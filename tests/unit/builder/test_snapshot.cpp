@@ -26,7 +26,8 @@ std::string joined(const std::vector<std::string>& items)
 
 // The diff, read back as the layer writer would (the current user is
 // container root, as in a single-id run).
-Result<UpperChanges> diff_and_scan(const Snapshot& snapshot, int merged_fd, int upper_fd, const fs::path& upper)
+Result<UpperChanges> diff_and_scan(const Snapshot& snapshot, int merged_fd, int upper_fd,
+                                   const fs::path& upper)
 {
   if (auto ok = snapshot_diff(snapshot, merged_fd, upper_fd); !ok) {
     return tl::unexpected(ok.error());
