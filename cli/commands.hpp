@@ -33,5 +33,6 @@ int cmd_attest(std::string_view name, std::span<const std::string> args);
 int cmd_verify(std::string_view name, std::span<const std::string> args);
 int cmd_verify_attestation(std::string_view name, std::span<const std::string> args);
 int cmd_parse(std::string_view name, std::span<const std::string> args);
+int cmd_run(std::string_view name, std::span<const std::string> args);
 
 } // namespace kiln::cli

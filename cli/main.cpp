@@ -73,6 +73,23 @@ const Command k_commands[] = {
    "(a summary without). Warnings go to stderr once each. CONTEXT defaults to \".\"; the ignore\n"
    "file is --ignorefile, else CONTEXT/.containerignore, else CONTEXT/.dockerignore.\n",
    cmd_parse},
+  {"run", "run a command in kiln's build sandbox on a rootfs and layer directories",
+   "usage: kiln run --rootfs DIR [--layer DIR]... [OPTIONS] -- CMD [ARG]...\n"
+   "       kiln run --print-idmap\n\n"
+   "Runs CMD (exec form: no shell needed) in new user, mount, PID, IPC, UTS and\n"
+   "network namespaces on overlayfs over DIR and the layers (bottom first).\n\n"
+   "  --network none|host     none (default): only loopback; host: the host's network\n"
+   "  -u, --user U            uid[:gid] or name[:group] from the rootfs's /etc/passwd\n"
+   "  -w, --workdir D         working directory, created when missing (default /)\n"
+   "  -e, --env K=V           environment variable (repeatable)\n"
+   "  --mount SPEC            type=bind,source=S,target=T[,rw] | type=tmpfs,target=T[,size=N]\n"
+   "                          | type=cache,source=DIR,target=T | type=secret,id=ID,source=F[,target=T]\n"
+   "  --rootfs-driver D       auto (default), overlay, fuse-overlayfs or copy\n"
+   "  --scratch DIR           where the run's temporary directory goes (default $TMPDIR or /tmp)\n"
+   "  --diff                  print what the command changed: C path uid:gid mode, D path, O dir\n"
+   "  -q, --quiet             do not stream output; on failure print its last lines\n"
+   "  --print-idmap           print the container-to-host id map kiln uses and exit\n",
+   cmd_run},
 };
 
 void print_usage()

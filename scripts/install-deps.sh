@@ -14,6 +14,7 @@ TEST_PACKAGES="skopeo umoci oci-image-tool uidmap fuse-overlayfs mmdebstrap
   tar gzip zstd passwd util-linux coreutils nodejs attr"
   tar gzip zstd passwd util-linux coreutils nodejs npm
   clang-14 libclang-rt-14-dev"
+  tar gzip zstd passwd util-linux coreutils nodejs npm busybox-static"
 
 missing=""
 for p in $BUILD_PACKAGES ${KILN_DEPS_TESTS:+$TEST_PACKAGES}; do
