@@ -59,7 +59,7 @@ int cmd_version(std::string_view name, std::span<const std::string> args)
   if (print_help_if_asked(name, args)) {
     return 0;
   }
-  fmt::print("kiln {}\nlibdeflate {}\nzstd {}\n", KILN_VERSION, KILN_DEFLATE_VERSION, KILN_ZSTD_VERSION);
+  fmt::print("kiln {}\nisa-l igzip {}\nzstd {}\n", KILN_VERSION, KILN_DEFLATE_VERSION, KILN_ZSTD_VERSION);
   return 0;
 }
 
