@@ -14,6 +14,21 @@ namespace kiln::cli {
 namespace {
 
 const Command k_commands[] = {
+  {"import", "make a one-layer image from a rootfs tarball or directory",
+   "usage: kiln import ROOTFS.tar|DIR -t REF [-t REF]... [options]\n\n"
+   "  -t, --tag REF           where to write the image (oci:DIR:TAG, oci-archive:FILE[:TAG],\n"
+   "                          docker-archive:FILE[:NAME:TAG], or NAME:TAG in kiln's local store)\n"
+   "  --config-json FILE      start from this image config (or container config object)\n"
+   "  --entrypoint JSON       exec form, e.g. '[\"/usr/bin/python3.11\"]'\n"
+   "  --cmd JSON              exec form\n"
+   "  --env K=V               add or replace an environment variable (repeatable)\n"
+   "  --user U                --workdir D    --label K=V (repeatable)\n"
+   "  --platform OS/ARCH      the image's platform (default: this machine's)\n"
+   "  --compression none|gzip|zstd   --compression-level N\n"
+   "  -q, --quiet             print only the manifest digest\n\n"
+   "With SOURCE_DATE_EPOCH set, the config's created time, history and file mtimes above it\n"
+   "use it, so importing the same tree twice gives the same digest.\n",
+   cmd_import},
   {"inspect", "show an image's digest, platform, layers and config",
    "usage: kiln inspect REF [--raw manifest|config|index] [--platform OS/ARCH]\n\n"
    "REF is oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG] or NAME[:TAG]\n"
@@ -133,7 +148,7 @@ int cmd_version(std::string_view name, std::span<const std::string> args)
   if (print_help_if_asked(name, args)) {
     return 0;
   }
-  fmt::print("kiln {}\nlibdeflate {}\nzstd {}\n", KILN_VERSION, KILN_DEFLATE_VERSION, KILN_ZSTD_VERSION);
+  fmt::print("kiln {}\nisa-l igzip {}\nzstd {}\n", KILN_VERSION, KILN_DEFLATE_VERSION, KILN_ZSTD_VERSION);
   return 0;
 }
 
