@@ -23,5 +23,11 @@ std::span<const Command> commands();
 bool print_help_if_asked(std::string_view name, std::span<const std::string> args);
 
 int cmd_version(std::string_view name, std::span<const std::string> args);
+int cmd_inspect(std::string_view name, std::span<const std::string> args);
+int cmd_fsck(std::string_view name, std::span<const std::string> args);
+int cmd_copy(std::string_view name, std::span<const std::string> args);
+int cmd_db(std::string_view name, std::span<const std::string> args);
+int cmd_layer(std::string_view name, std::span<const std::string> args);
+int cmd_unpack(std::string_view name, std::span<const std::string> args);
 
 } // namespace kiln::cli

@@ -14,8 +14,44 @@ namespace kiln::cli {
 namespace {
 
 const Command k_commands[] = {
+  {"inspect", "show an image's digest, platform, layers and config",
+   "usage: kiln inspect REF [--raw manifest|config|index] [--platform OS/ARCH]\n\n"
+   "REF is oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG] or NAME[:TAG]\n"
+   "(kiln's local store). --raw prints the exact bytes of the manifest, config or index.\n",
+   cmd_inspect},
+  {"copy", "copy an image between layouts, archives and the local store",
+   "usage: kiln copy SRC DST\n\nCopies every blob (checked against its digest) and tags the image at DST.\n",
+   cmd_copy},
+  {"fsck", "check an OCI layout's blobs, manifests and configs",
+   "usage: kiln fsck DIR [--gc]\n\n"
+   "Checks that every blob reachable from index.json is present, has its size and digest,\n"
+   "and that manifests, indexes and configs parse. Prints each problem; exits 1 if any.\n"
+   "--gc then removes blobs nothing reachable needs (blobs younger than an hour are kept).\n",
+   cmd_fsck},
+  {"layer", "write a layer blob from a directory, or apply one onto a directory",
+   "usage: kiln layer pack DIR FILE [--compression none|gzip|zstd] [--compression-level N] [--overlay]\n"
+   "       kiln layer apply FILE DIR [--diff-id DIGEST] [--ownership FILE]\n\n"
+   "pack writes DIR as a normalised layer (sorted, numeric owners, mtimes clamped to\n"
+   "SOURCE_DATE_EPOCH) and prints its mediaType, digest, size and diffID as JSON; --overlay\n"
+   "reads DIR as an overlayfs upper directory (whiteouts become deletions). gzip levels 0-9\n"
+   "(igzip uses 1, 2, or 3 for 3-9; default 3), zstd 1-19 (default 3).\n"
+   "apply extracts FILE (gzip, zstd or tar) onto DIR with OCI whiteouts, never outside DIR.\n",
+   cmd_layer},
+  {"unpack", "apply an image's layers into a directory (whiteouts, owners, links)",
+   "usage: kiln unpack REF DIR [--platform OS/ARCH] [--ownership FILE]\n\n"
+   "Applies each layer in order into DIR (new or empty), checking every layer's digest and\n"
+   "diff_id, and never writing outside DIR. Without privilege, owners, device nodes and xattrs\n"
+   "that cannot be applied are listed in FILE (JSON) with --ownership.\n",
+   cmd_unpack},
   {"version", "print kiln's version and the versions of the engines that shape its output",
    "usage: kiln version\n", cmd_version},
+  {"db", "build and inspect the offline advisory database that `kiln scan` reads",
+   "usage: kiln db import SRC... -o DB [--uri URI] [--version V] [--quiet]\n"
+   "       kiln db info DB\n\n"
+   "import reads OSV records from directories, .json, .jsonl and .zip files (osv.dev's\n"
+   "exports) and writes one indexed file; docs/advisory-db.md describes it. Withdrawn records\n"
+   "are skipped, malformed ones reported and skipped, unsupported ecosystems counted.\n",
+   cmd_db},
 };
 
 void print_usage()
