@@ -25,6 +25,7 @@ bool print_help_if_asked(std::string_view name, std::span<const std::string> arg
 int cmd_version(std::string_view name, std::span<const std::string> args);
 int cmd_inspect(std::string_view name, std::span<const std::string> args);
 int cmd_fsck(std::string_view name, std::span<const std::string> args);
+int cmd_build(std::string_view name, std::span<const std::string> args);
 int cmd_import(std::string_view name, std::span<const std::string> args);
 int cmd_copy(std::string_view name, std::span<const std::string> args);
 int cmd_db(std::string_view name, std::span<const std::string> args);

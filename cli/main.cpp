@@ -14,6 +14,23 @@ namespace kiln::cli {
 namespace {
 
 const Command k_commands[] = {
+  {"build", "build an image from a Containerfile, rootless, with no daemon",
+   "usage: kiln build [options] CONTEXT\n\n"
+   "  -f, --file FILE         the Containerfile (default CONTEXT/Containerfile, then Dockerfile)\n"
+   "  -t, --tag REF           where to write the image; repeat for several destinations\n"
+   "  --build-arg K=V         set a build argument (repeatable)\n"
+   "  --target STAGE          build this stage and what it needs\n"
+   "  --platform OS/ARCH      only this machine's platform\n"
+   "  --network none|host     RUN's network (default none: loopback only)\n"
+   "  --ignorefile FILE       instead of .containerignore / .dockerignore\n"
+   "  --secret id=ID,src=PATH expose a file to RUN --mount=type=secret,id=ID\n"
+   "  --compression none|gzip|zstd   --compression-level N\n"
+   "  --timestamp EPOCH       fix every time kiln writes (also SOURCE_DATE_EPOCH)\n"
+   "  --cache-dir DIR         kiln's cache (default $XDG_CACHE_HOME/kiln)\n"
+   "  --digestfile FILE       write the image digest there\n"
+   "  -q, --quiet             print only the image digest\n"
+   "  --insecure-allow-unverified-base   build on bases whose signature was not verified\n",
+   cmd_build},
   {"import", "make a one-layer image from a rootfs tarball or directory",
    "usage: kiln import ROOTFS.tar|DIR -t REF [-t REF]... [options]\n\n"
    "  -t, --tag REF           where to write the image (oci:DIR:TAG, oci-archive:FILE[:TAG],\n"
