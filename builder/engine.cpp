@@ -451,7 +451,19 @@ private:
       add_history(state, step, true);
       return;
     }
-    // Docker creates a missing WORKDIR (and its parents) owned by root.
+    // A missing WORKDIR (and its missing parents) is created owned by the
+    // active USER, as BuildKit does (moby/buildkit#1002).
+    uint32_t uid = 0;
+    uint32_t gid = 0;
+    if (!state.config.config.user.empty()) {
+      auto user = resolve_user(state.config.config.user, look_up(state.lowers, "etc/passwd", true).content,
+                               look_up(state.lowers, "etc/group", true).content);
+      if (!user) {
+        throw Error(fmt::format("{}: WORKDIR: USER {}: {}", where(step), state.config.config.user, user.error()));
+      }
+      uid = user->uid;
+      gid = user->gid;
+    }
     std::vector<oci::LayerEntry> entries;
     std::string path;
     for (auto part : split(dir, '/')) {
@@ -466,6 +478,8 @@ private:
       entry.path = path;
       entry.type = oci::EntryType::directory;
       entry.mode = 0755;
+      entry.uid = uid;
+      entry.gid = gid;
       entry.mtime = m_options.epoch.value_or(static_cast<int64_t>(std::time(nullptr)));
       entries.push_back(std::move(entry));
     }
