@@ -6,8 +6,7 @@
 
 for u in $SANDBOX_USERS; do
   echo "== as $u"
-  rootfs=$(user_dir "$u" "rootfs-$u")
-  make_busybox_rootfs "$rootfs" "$u"
+  rootfs=$(busybox_rootfs_for "$u")
   scratch=$(user_dir "$u" "scratch-$u")
   run() { as_sandbox_user "$u" "$KILN" run --scratch "$scratch" --rootfs "$rootfs" "$@"; }
 
