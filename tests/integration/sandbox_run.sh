@@ -22,6 +22,13 @@ for u in $SANDBOX_USERS; do
   pids=$(run -- /bin/ls /proc 2>/dev/null | grep -c '^[0-9][0-9]*$')
   [ "$pids" -le 3 ] || fail "$u: $pids processes visible in the sandbox's /proc"
 
+  # No new privileges, Docker's capability set at most, and PID 1 (a copy
+  # of kiln) unreadable by the command.
+  run -- /bin/cat /proc/self/status >"$WORK/status" 2>/dev/null
+  grep -q '^NoNewPrivs:[[:space:]]*1$' "$WORK/status" || fail "$u: no_new_privs is not set"
+  grep -q '^CapBnd:[[:space:]]*00000000a80425fb$' "$WORK/status" || { grep Cap "$WORK/status"; fail "$u: bounding set"; }
+  ! run -- /bin/cat /proc/1/maps >/dev/null 2>&1 || fail "$u: the command can read PID 1's memory map"
+
   # UTS and IPC namespaces.
   [ "$(run -- /bin/busybox hostname 2>/dev/null)" = kiln ] || fail "$u: hostname is not kiln"
   [ "$(run -- /bin/busybox readlink /proc/self/ns/ipc)" != "$(readlink /proc/self/ns/ipc)" ] ||
