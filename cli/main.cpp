@@ -14,8 +14,65 @@ namespace kiln::cli {
 namespace {
 
 const Command k_commands[] = {
+  {"inspect", "show an image's digest, platform, layers and config",
+   "usage: kiln inspect REF [--raw manifest|config|index] [--platform OS/ARCH]\n\n"
+   "REF is oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG] or NAME[:TAG]\n"
+   "(kiln's local store). --raw prints the exact bytes of the manifest, config or index.\n",
+   cmd_inspect},
+  {"copy", "copy an image between layouts, archives and the local store",
+   "usage: kiln copy SRC DST\n\nCopies every blob (checked against its digest) and tags the image at DST.\n",
+   cmd_copy},
+  {"fsck", "check an OCI layout's blobs, manifests and configs",
+   "usage: kiln fsck DIR [--gc]\n\n"
+   "Checks that every blob reachable from index.json is present, has its size and digest,\n"
+   "and that manifests, indexes and configs parse. Prints each problem; exits 1 if any.\n"
+   "--gc then removes blobs nothing reachable needs (blobs younger than an hour are kept).\n",
+   cmd_fsck},
   {"version", "print kiln's version and the versions of the engines that shape its output",
    "usage: kiln version\n", cmd_version},
+  {"db", "build and inspect the offline advisory database that `kiln scan` reads",
+   "usage: kiln db import SRC... -o DB [--uri URI] [--version V] [--quiet]\n"
+   "       kiln db info DB\n\n"
+   "import reads OSV records from directories, .json, .jsonl and .zip files (osv.dev's\n"
+   "exports) and writes one indexed file; docs/advisory-db.md describes it. Withdrawn records\n"
+   "are skipped, malformed ones reported and skipped, unsupported ecosystems counted.\n",
+   cmd_db},
+  {"keygen", "create a cosign-compatible key pair (cosign.key, cosign.pub)",
+   "usage: kiln keygen [--output-key-prefix PREFIX]\n"
+   "  Writes PREFIX.key (encrypted with KILN_PASSWORD or COSIGN_PASSWORD, else a prompt)\n"
+   "  and PREFIX.pub. PREFIX defaults to \"cosign\".\n",
+   cmd_keygen},
+  {"sign", "sign an image as cosign does (.sig tag, simple-signing payload)",
+   "usage: kiln sign --key KEY [-a KEY=VALUE]... [--identity HOST/PATH:TAG] [--bundle] REF\n"
+   "  Signs the manifest REF names (and each platform manifest of an index) with KEY\n"
+   "  (cosign.key; password from KILN_PASSWORD/COSIGN_PASSWORD or a prompt). REF is an\n"
+   "  oci:DIR:TAG layout or a local image. --identity sets the signed docker-reference;\n"
+   "  --bundle also writes a sigstore bundle v0.3 referrer.\n",
+   cmd_sign},
+  {"attest", "attach a signed in-toto attestation (.att tag, DSSE)",
+   "usage: kiln attest --key KEY --type TYPE --predicate FILE [--replace] [--identity NAME:TAG] REF\n"
+   "  TYPE: vuln, spdxjson, spdx, cyclonedx, slsaprovenance, slsaprovenance1, link, openvex,\n"
+   "  custom (default) or an absolute predicate URI. --replace drops attestations of the same type.\n",
+   cmd_attest},
+  {"verify", "verify an image's cosign signatures offline",
+   "usage: kiln verify --key KEY... [--rekor-key REKOR.pub] [--identity NAME[:TAG]] [-a KEY=VALUE]... REF\n"
+   "       kiln verify --certificate-identity ID [--certificate-oidc-issuer URL]\n"
+   "                   (--trusted-root trusted_root.json | --ca-roots CA.pem [--rekor-key REKOR.pub])\n"
+   "                   [--ca-intermediates PEM] [--certificate-hostname HOST] REF\n"
+   "  Exit status 0 only when at least one signature verifies. Without --rekor-key (or a\n"
+   "  trusted root) a certificate chain is checked at the current time (BYO-PKI).\n",
+   cmd_verify},
+  {"verify-attestation", "verify an image's attestations offline",
+   "usage: kiln verify-attestation --key KEY [--type TYPE] [--print-predicate] REF\n",
+   cmd_verify_attestation},
+  {"parse", "read a Containerfile and print its build model",
+   "usage: kiln parse [-f FILE] [--build-arg K=V]... [--target T] [--ignorefile F] [--platform P] --json "
+   "[CONTEXT]\n\n"
+   "Reads CONTEXT/Containerfile (or CONTEXT/Dockerfile, or -f FILE) the way Docker does, expands\n"
+   "variables, resolves the stage graph for --target and prints the model as JSON with --json\n"
+   "(a summary without). Warnings go to stderr once each. CONTEXT defaults to \".\"; the ignore\n"
+   "file is --ignorefile, else CONTEXT/.containerignore, else CONTEXT/.dockerignore.\n",
+   cmd_parse},
   {"run", "run a command in kiln's build sandbox on a rootfs and layer directories",
    "usage: kiln run --rootfs DIR [--layer DIR]... [OPTIONS] -- CMD [ARG]...\n"
    "       kiln run --print-idmap\n\n"
