@@ -16,8 +16,9 @@ for u in $SANDBOX_USERS; do
     as_sandbox_user "$u" "$KILN" run --scratch "$scratch" --rootfs "$rootfs" -- \
       /bin/sh -c "echo started; touch /tmp/partial; sleep $nap; echo never" >"$WORK/out" 2>"$WORK/err" &
     waiter=$!
+    # Wait (bounded) until the sleep runs; the shell prints before it execs it.
     for _ in $(seq 600); do
-      grep -q started "$WORK/out" && break
+      pgrep -x -f "sleep $nap" >/dev/null && break
       sleep 0.1
     done
     grep -q started "$WORK/out" || { cat "$WORK/err"; fail "$u: the command did not start"; }
