@@ -8,6 +8,7 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/resolve.hpp"
+#include "cli/signing.hpp"
 #include "signer/attestation.hpp"
 #include "signer/source.hpp"
 #include "signer/statement.hpp"
@@ -119,13 +120,7 @@ int cmd_verify(std::string_view name, std::span<const std::string> argv)
     claims.image_reference = *identity;
     claims.match = named.tag.empty() ? signer::IdentityMatch::repository : signer::IdentityMatch::exact;
   }
-  for (const auto& pair : args.all("annotation")) {
-    size_t eq = pair.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      throw Error(fmt::format("verify: annotation \"{}\" is not KEY=VALUE", pair));
-    }
-    claims.annotations[pair.substr(0, eq)] = pair.substr(eq + 1);
-  }
+  claims.annotations = annotation_options(args, "verify");
 
   signer::LayoutAttachmentSource attachments(source.layout());
   auto evidence = signer::load_attachments(attachments, digest, signer::AttachmentKind::signatures);
