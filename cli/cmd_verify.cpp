@@ -107,18 +107,18 @@ int verify_with_policy(const Args& args)
   if (auto path = args.get("policy")) {
     explicit_path = *path;
   }
-  auto found = unwrap(signer::find_policy(explicit_path));
-  if (!found) {
-    throw Error("verify: give --key KEY, keyless flags or --policy FILE (no kiln.toml found)");
-  }
-  auto policy = signer::load_policy(*found);
+  auto policy = signer::load_configured_policy(explicit_path);
   if (!policy) {
     throw Error("verify: " + policy.error());
   }
+  if (!*policy) {
+    throw Error("verify: give --key KEY, keyless flags or --policy FILE (no kiln.toml found)");
+  }
+  const auto* found = &(*policy)->file;
   const std::string& text = args.positional()[0];
   auto source = open_source(text);
   signer::LayoutAttachmentSource attachments(source.layout());
-  auto decision = signer::check_image(*policy, text, source.top().digest, attachments, std::time(nullptr));
+  auto decision = signer::check_image(**policy, text, source.top().digest, attachments, std::time(nullptr));
   if (!decision.accepted()) {
     throw Error(fmt::format("verify \"{}\": refused by policy \"{}\": {}", text, found->string(), decision.reason));
   }

@@ -130,3 +130,22 @@ TEST_CASE("an image without attachments has none; a missing blob is an error")
   LayoutAttachmentSource source(t.layout);
   CHECK_FALSE(load_attachments(source, t.image.digest, AttachmentKind::signatures));
 }
+
+TEST_CASE("attachments are found by kind in a layout written by cosign save (no ref.name)")
+{
+  TestLayout t;
+  PrivateKey key = PrivateKey::generate_p256();
+  REQUIRE(sign_image(t.layout, t.image, key, {"registry.example.com/app:1", {}, Bundle::no, ""}));
+  REQUIRE(t.layout.update_index([](kiln::oci::ImageIndex& index) -> kiln::Result<void> {
+    for (auto& entry : index.manifests) {
+      entry.annotations.erase(std::string(kiln::oci::k_annotation_ref_name));
+    }
+    return {};
+  }));
+  CHECK(t.attachments(AttachmentKind::signatures).size() == 1);
+  CHECK(t.attachments(AttachmentKind::attestations).empty());
+  LayoutAttachmentSource source(t.layout);
+  auto other = load_attachments(source, Digest::of("another image"), AttachmentKind::signatures);
+  REQUIRE(other);
+  CHECK(other->empty());
+}
