@@ -30,6 +30,13 @@ const Command k_commands[] = {
    cmd_fsck},
   {"version", "print kiln's version and the versions of the engines that shape its output",
    "usage: kiln version\n", cmd_version},
+  {"db", "build and inspect the offline advisory database that `kiln scan` reads",
+   "usage: kiln db import SRC... -o DB [--uri URI] [--version V] [--quiet]\n"
+   "       kiln db info DB\n\n"
+   "import reads OSV records from directories, .json, .jsonl and .zip files (osv.dev's\n"
+   "exports) and writes one indexed file; docs/advisory-db.md describes it. Withdrawn records\n"
+   "are skipped, malformed ones reported and skipped, unsupported ecosystems counted.\n",
+   cmd_db},
   {"keygen", "create a cosign-compatible key pair (cosign.key, cosign.pub)",
    "usage: kiln keygen [--output-key-prefix PREFIX]\n"
    "  Writes PREFIX.key (encrypted with KILN_PASSWORD or COSIGN_PASSWORD, else a prompt)\n"
@@ -59,6 +66,31 @@ const Command k_commands[] = {
   {"verify-attestation", "verify an image's attestations offline",
    "usage: kiln verify-attestation --key KEY [--type TYPE] [--print-predicate] REF\n",
    cmd_verify_attestation},
+  {"parse", "read a Containerfile and print its build model",
+   "usage: kiln parse [-f FILE] [--build-arg K=V]... [--target T] [--ignorefile F] [--platform P] --json "
+   "[CONTEXT]\n\n"
+   "Reads CONTEXT/Containerfile (or CONTEXT/Dockerfile, or -f FILE) the way Docker does, expands\n"
+   "variables, resolves the stage graph for --target and prints the model as JSON with --json\n"
+   "(a summary without). Warnings go to stderr once each. CONTEXT defaults to \".\"; the ignore\n"
+   "file is --ignorefile, else CONTEXT/.containerignore, else CONTEXT/.dockerignore.\n",
+   cmd_parse},
+  {"run", "run a command in kiln's build sandbox on a rootfs and layer directories",
+   "usage: kiln run --rootfs DIR [--layer DIR]... [OPTIONS] -- CMD [ARG]...\n"
+   "       kiln run --print-idmap\n\n"
+   "Runs CMD (exec form: no shell needed) in new user, mount, PID, IPC, UTS and\n"
+   "network namespaces on overlayfs over DIR and the layers (bottom first).\n\n"
+   "  --network none|host     none (default): only loopback; host: the host's network\n"
+   "  -u, --user U            uid[:gid] or name[:group] from the rootfs's /etc/passwd\n"
+   "  -w, --workdir D         working directory, created when missing (default /)\n"
+   "  -e, --env K=V           environment variable (repeatable)\n"
+   "  --mount SPEC            type=bind,source=S,target=T[,rw] | type=tmpfs,target=T[,size=N]\n"
+   "                          | type=cache,source=DIR,target=T | type=secret,id=ID,source=F[,target=T]\n"
+   "  --rootfs-driver D       auto (default), overlay, fuse-overlayfs or copy\n"
+   "  --scratch DIR           where the run's temporary directory goes (default $TMPDIR or /tmp)\n"
+   "  --diff                  print what the command changed: C path uid:gid mode, D path, O dir\n"
+   "  -q, --quiet             do not stream output; on failure print its last lines\n"
+   "  --print-idmap           print the container-to-host id map kiln uses and exit\n",
+   cmd_run},
 };
 
 void print_usage()

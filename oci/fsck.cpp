@@ -125,10 +125,15 @@ Result<GcReport> collect_garbage(const Layout& layout, const FsckReport& report)
   std::set<std::string> keep = report.reachable;
   std::vector<std::pair<Digest, fs::path>> candidates;
   std::error_code ec;
+  std::vector<fs::path> temporaries;
   for (const auto& algorithm : fs::directory_iterator(layout.path() / "blobs", ec)) {
     for (const auto& blob : fs::directory_iterator(algorithm.path(), ec)) {
-      auto digest = Digest::parse(fmt::format("{}:{}", algorithm.path().filename().string(),
-                                              blob.path().filename().string()));
+      std::string name = blob.path().filename().string();
+      if (name.starts_with(".tmp-")) {
+        temporaries.push_back(blob.path());
+        continue;
+      }
+      auto digest = Digest::parse(fmt::format("{}:{}", algorithm.path().filename().string(), name));
       if (digest && !keep.contains(digest->str())) {
         candidates.emplace_back(*digest, blob.path());
       }
@@ -156,10 +161,13 @@ Result<GcReport> collect_garbage(const Layout& layout, const FsckReport& report)
   }
   GcReport gc;
   auto now = std::chrono::system_clock::now();
+  std::vector<fs::path> removable = std::move(temporaries);
   for (const auto& [digest, path] : candidates) {
-    if (keep.contains(digest.str())) {
-      continue;
+    if (!keep.contains(digest.str())) {
+      removable.push_back(path);
     }
+  }
+  for (const auto& path : removable) {
     struct stat st;
     if (::lstat(path.c_str(), &st) != 0) {
       continue;

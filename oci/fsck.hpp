@@ -29,7 +29,8 @@ struct GcReport
   size_t kept_recent = 0;
 };
 
-// Removes blobs that nothing reachable needs. A manifest whose subject is
+// Removes blobs that nothing reachable needs, and temporary files left by
+// writers that died. A manifest whose subject is
 // reachable (a referrer such as a sigstore bundle) is reachable too. Blobs
 // written in the last hour are kept: a concurrent writer may not have
 // tagged them yet. Refuses to run on a layout with problems.
