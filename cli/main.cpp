@@ -106,6 +106,7 @@ const Command k_commands[] = {
    "       kiln verify --certificate-identity ID [--certificate-oidc-issuer URL]\n"
    "                   (--trusted-root trusted_root.json | --ca-roots CA.pem [--rekor-key REKOR.pub])\n"
    "                   [--ca-intermediates PEM] [--certificate-hostname HOST] REF\n"
+   "       kiln verify [--policy kiln.toml] REF   (the trust policy, as kiln build applies it)\n"
    "  Exit status 0 only when at least one signature verifies. Without --rekor-key (or a\n"
    "  trusted root) a certificate chain is checked at the current time (BYO-PKI).\n",
    cmd_verify},
