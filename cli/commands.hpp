@@ -24,5 +24,6 @@ bool print_help_if_asked(std::string_view name, std::span<const std::string> arg
 
 int cmd_version(std::string_view name, std::span<const std::string> args);
 int cmd_db(std::string_view name, std::span<const std::string> args);
+int cmd_scan(std::string_view name, std::span<const std::string> args);
 
 } // namespace kiln::cli

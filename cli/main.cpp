@@ -23,6 +23,12 @@ const Command k_commands[] = {
    "exports) and writes one indexed file; docs/advisory-db.md describes it. Withdrawn records\n"
    "are skipped, malformed ones reported and skipped, unsupported ecosystems counted.\n",
    cmd_db},
+  {"scan", "catalogue a root filesystem's packages and match them against an advisory DB",
+   "usage: kiln scan --rootfs DIR --db DB [--format table|json|sarif|cyclonedx|spdx|cosign-vuln]\n"
+   "                 [--output FILE] [--fail-on low|medium|high|critical] [--ignore-unfixed]\n"
+   "                 [--ignore-file kiln-ignore.toml] [--name NAME]\n\n"
+   "Exit status 3 when a finding at or above --fail-on remains after the ignore rules.\n",
+   cmd_scan},
 };
 
 void print_usage()
