@@ -23,6 +23,9 @@ std::span<const Command> commands();
 bool print_help_if_asked(std::string_view name, std::span<const std::string> args);
 
 int cmd_version(std::string_view name, std::span<const std::string> args);
+int cmd_inspect(std::string_view name, std::span<const std::string> args);
+int cmd_fsck(std::string_view name, std::span<const std::string> args);
+int cmd_copy(std::string_view name, std::span<const std::string> args);
 int cmd_db(std::string_view name, std::span<const std::string> args);
 int cmd_scan(std::string_view name, std::span<const std::string> args);
 

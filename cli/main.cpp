@@ -14,6 +14,20 @@ namespace kiln::cli {
 namespace {
 
 const Command k_commands[] = {
+  {"inspect", "show an image's digest, platform, layers and config",
+   "usage: kiln inspect REF [--raw manifest|config|index] [--platform OS/ARCH]\n\n"
+   "REF is oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG] or NAME[:TAG]\n"
+   "(kiln's local store). --raw prints the exact bytes of the manifest, config or index.\n",
+   cmd_inspect},
+  {"copy", "copy an image between layouts, archives and the local store",
+   "usage: kiln copy SRC DST\n\nCopies every blob (checked against its digest) and tags the image at DST.\n",
+   cmd_copy},
+  {"fsck", "check an OCI layout's blobs, manifests and configs",
+   "usage: kiln fsck DIR [--gc]\n\n"
+   "Checks that every blob reachable from index.json is present, has its size and digest,\n"
+   "and that manifests, indexes and configs parse. Prints each problem; exits 1 if any.\n"
+   "--gc then removes blobs nothing reachable needs (blobs younger than an hour are kept).\n",
+   cmd_fsck},
   {"version", "print kiln's version and the versions of the engines that shape its output",
    "usage: kiln version\n", cmd_version},
   {"db", "build and inspect the offline advisory database that `kiln scan` reads",
