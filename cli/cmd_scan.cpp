@@ -6,6 +6,7 @@
 
 #include "base/error.hpp"
 #include "base/fileio.hpp"
+#include "base/strings.hpp"
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "scanner/advisory_db.hpp"
@@ -21,19 +22,19 @@ int cmd_scan(std::string_view name, std::span<const std::string> args)
   }
   Args parsed("scan", args,
               {{"rootfs"}, {"db"}, {"format", Takes::value, 'f'}, {"output", Takes::value, 'o'}, {"fail-on"},
-               {"ignore-unfixed", Takes::none}, {"ignore-file"}, {"name"}});
+               {"ignore-unfixed", Takes::none}, {"ignore-file"}, {"name"}, {"max-db-age"}});
   parsed.expect_positional(0, 0, "kiln scan --rootfs DIR --db DB [OPTIONS]");
   auto rootfs_dir = parsed.get("rootfs");
   auto db_path = parsed.get("db");
   if (!rootfs_dir) {
-    throw Error("kiln scan: --rootfs DIR is required (scanning an image reference comes with kiln build --scan)", 2);
+    throw Error("scan: --rootfs DIR is required (scanning an image reference comes with kiln build --scan)", 2);
   }
   if (!db_path) {
-    throw Error("kiln scan: --db DB is required (build one with kiln db import)", 2);
+    throw Error("scan: --db DB is required (build one with kiln db import)", 2);
   }
   auto format = scanner::parse_format(parsed.get("format").value_or("table"));
   if (!format) {
-    throw Error(fmt::format("kiln scan: unknown --format {} (table, json, sarif, cyclonedx, spdx or cosign-vuln)",
+    throw Error(fmt::format("scan: unknown --format {} (table, json, sarif, cyclonedx, spdx or cosign-vuln)",
                             *parsed.get("format")),
                 2);
   }
@@ -41,7 +42,7 @@ int cmd_scan(std::string_view name, std::span<const std::string> args)
   if (auto fail_on = parsed.get("fail-on")) {
     threshold = scanner::parse_severity(*fail_on);
     if (!threshold || *threshold < scanner::Severity::low) {
-      throw Error(fmt::format("kiln scan: unknown --fail-on {} (low, medium, high or critical)", *fail_on), 2);
+      throw Error(fmt::format("scan: unknown --fail-on {} (low, medium, high or critical)", *fail_on), 2);
     }
   }
   scanner::ScanOptions options;
@@ -49,6 +50,13 @@ int cmd_scan(std::string_view name, std::span<const std::string> args)
   options.target = parsed.get("name").value_or(std::filesystem::path(*rootfs_dir).filename().string());
   options.invocation.assign(args.begin(), args.end());
   options.invocation.push_back("--offline");
+  if (auto age = parsed.get("max-db-age")) {
+    auto days = parse_u64(*age);
+    if (!days || *days > 100000) {
+      throw Error(fmt::format("scan: --max-db-age {} is not a number of days", *age), 2);
+    }
+    options.max_db_age_days = static_cast<int>(*days);
+  }
   if (auto ignore_file = parsed.get("ignore-file")) {
     auto ignores = scanner::load_ignore_file(*ignore_file);
     if (!ignores) {

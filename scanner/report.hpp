@@ -49,6 +49,8 @@ struct ScanOptions
   std::string target;       // image or directory name for SBOMs and SARIF
   std::string target_digest; // manifest digest when scanning an image
   std::vector<std::string> invocation; // arguments, for the cosign predicate
+  // Warn (never fail) when the DB's newest record is older than this; 0: never.
+  int max_db_age_days = 30;
 };
 
 struct Report

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <ctime>
 #include <set>
 
 #include <fmt/core.h>
@@ -82,6 +84,26 @@ void merge_aliases(std::vector<Finding>& findings)
     }
   }
   findings = std::move(out);
+}
+
+// Days since the civil date at the start of an RFC 3339 string; nullopt when it has none.
+std::optional<long> age_in_days(const std::string& timestamp, const std::string& today)
+{
+  auto day = [](const std::string& text) -> std::optional<long> {
+    std::tm tm{};
+    if (text.size() < 10 || std::sscanf(text.c_str(), "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday) != 3) {
+      return std::nullopt;
+    }
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return static_cast<long>(timegm(&tm) / 86400);
+  };
+  auto then = day(timestamp);
+  auto now = day(today);
+  if (!then || !now) {
+    return std::nullopt;
+  }
+  return *now - *then;
 }
 
 const IgnoreRule* ignore_rule(const Finding& f, const Package& p, const ScanOptions& options, const std::string& today)
@@ -174,6 +196,15 @@ Result<Report> scan(const Rootfs& rootfs, const AdvisoryDb& db, const ScanOption
   }
 
   const std::string today = report.started.substr(0, 10);
+  if (options.max_db_age_days > 0) {
+    std::string newest = db.meta().value("newest_modified", "");
+    auto age = age_in_days(newest, today);
+    if (age && *age > options.max_db_age_days) {
+      report.warnings.push_back(fmt::format("advisory DB {} is stale: its newest record is from {} ({} days ago); "
+                                            "newer advisories are missing (rebuild it with kiln db import)",
+                                            db.path().string(), newest.substr(0, 10), *age));
+    }
+  }
   for (const auto& rule : options.ignores.rules) {
     if (expired(rule, today)) {
       report.warnings.push_back(fmt::format("{}: ignore entry {} expired on {}: it no longer suppresses",

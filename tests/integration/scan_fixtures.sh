@@ -50,6 +50,10 @@ ln -s /etc "$R/app/node_modules/hostetc"
   { cat "$WORK/scan.err"; fail "scan failed"; }
 grep -q 'weird-pkg version "latest" is not a valid PEP 440 version' "$WORK/scan.err" ||
   { cat "$WORK/scan.err"; fail "invalid version not reported"; }
+# A stale DB is a warning, never an error; --max-db-age 0 turns it off.
+grep -q "is stale: its newest record is from 2024-05-01" "$WORK/scan.err" || { cat "$WORK/scan.err"; fail "stale DB not reported"; }
+"$KILN" scan --rootfs "$R" --db "$DB" --max-db-age 0 >/dev/null 2>"$WORK/fresh.err"
+if grep -q "is stale" "$WORK/fresh.err"; then fail "--max-db-age 0 still warns"; fi
 
 python3 - "$WORK/report.json" <<'PY' || fail "report content"
 import json, sys
