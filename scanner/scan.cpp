@@ -161,8 +161,13 @@ Result<Report> scan(const Rootfs& rootfs, const AdvisoryDb& db, const ScanOption
       }
       std::move(found->begin(), found->end(), std::back_inserter(records));
     }
+    // A record naming both "Debian" and "Debian:12" comes back from both lookups.
+    std::set<std::string> seen_ids;
     std::vector<Finding> findings;
     for (const auto& adv : records) {
+      if (!seen_ids.insert(adv.id).second) {
+        continue;
+      }
       std::vector<std::string> warnings;
       auto hit = match(adv, *query, warnings);
       match_warnings.insert(warnings.begin(), warnings.end());
