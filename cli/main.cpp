@@ -138,6 +138,14 @@ const Command k_commands[] = {
    "  -q, --quiet             do not stream output; on failure print its last lines\n"
    "  --print-idmap           print the container-to-host id map kiln uses and exit\n",
    cmd_run},
+  {"scan", "catalogue a root filesystem's packages and match them against an advisory DB",
+   "usage: kiln scan --rootfs DIR --db DB [--format table|json|sarif|cyclonedx|spdx|cosign-vuln]\n"
+   "                 [--output FILE] [--fail-on low|medium|high|critical] [--ignore-unfixed]\n"
+   "                 [--ignore-file kiln-ignore.toml] [--name NAME] [--max-db-age DAYS]\n\n"
+   "Exit status 3 when a finding at or above --fail-on remains after the ignore rules\n"
+   "(UNKNOWN severities never trip it). --max-db-age (default 30, 0: off) warns when the\n"
+   "DB's newest record is older; a stale DB is never an error.\n",
+   cmd_scan},
 };
 
 void print_usage()
