@@ -117,7 +117,14 @@ private:
   {
     take_flags(false);
     if (trim_blanks(text).empty()) {
-      fail_here(fmt::format("{} requires at least one argument", m_step.instruction));
+      // A bare CMD or ENTRYPOINT clears it, as in Docker; a bare RUN could
+      // only fail when it runs, so it is refused here.
+      if (m_step.kind == StepKind::cmd || m_step.kind == StepKind::entrypoint) {
+        m_step.form = Form::shell;
+        return;
+      }
+      fail_here(m_step.kind == StepKind::healthcheck ? std::string("missing command after HEALTHCHECK CMD")
+                                                      : fmt::format("{} requires at least one argument", m_step.instruction));
     }
     auto json = parse_json_array(text);
     if (!json) {
@@ -391,7 +398,7 @@ private:
         fail_here("HEALTHCHECK NONE takes no arguments");
       }
       if (!m_flags.empty()) {
-        fail_here("HEALTHCHECK NONE takes no options");
+        m_ctx.diagnostics.add(Severity::warning, line_start(), "HEALTHCHECK NONE ignores its options");
       }
       m_step.args = {"NONE"};
       return;
@@ -469,8 +476,13 @@ private:
     if (!is_known_instruction(trigger)) {
       m_ctx.error(pos, fmt::format("unknown instruction {} in ONBUILD", upper(trigger)), m_head.rest);
     }
-    // The trigger runs, and is expanded, in the build that uses this image.
-    m_step.args = {std::string(m_head.rest)};
+    // The trigger runs, and is expanded, in the build that uses this image;
+    // its heredocs travel with it, after the line, as Docker records them.
+    std::string expression(m_head.rest);
+    for (const auto& doc : m_line.heredocs) {
+      expression += "\n" + doc.content + doc.name;
+    }
+    m_step.args = {std::move(expression)};
   }
 
   const LogicalLine& m_line;
