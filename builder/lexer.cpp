@@ -279,7 +279,7 @@ Lexed lex(std::string_view text, Diagnostics& diagnostics)
       keyword = to_lower(fields[1].text);
     }
     if (takes_heredocs(keyword) && logical.text.find("<<") != std::string::npos) {
-      ShellWord raw{'\\', Quotes::keep, Escapes::keep, Unset::empty};
+      ShellWord raw{'\\', Quotes::keep, Escapes::keep, Unset::keep};
       auto words = raw.words(logical.text, no_variables);
       if (words) {
         for (const auto& word : *words) {
