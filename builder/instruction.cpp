@@ -192,7 +192,10 @@ private:
   {
     std::vector<std::string> out;
     auto json = parse_json_array(m_head.rest);
-    if (json && *json) {
+    if (!json) {
+      m_ctx.error(rest_pos(), json.error(), m_head.rest);
+    }
+    if (*json) {
       form = Form::exec;
       for (const auto& item : **json) {
         out.push_back(expand(item, rest_pos()));
