@@ -1,11 +1,9 @@
-#include <doctest/doctest.h>
-
-#include <fstream>
-
-#include <unistd.h>
-
 #include "base/fileio.hpp"
 #include "builder/contextwalk.hpp"
+
+#include <doctest/doctest.h>
+#include <fstream>
+#include <unistd.h>
 
 using namespace kiln::builder;
 namespace fs = std::filesystem;
@@ -40,7 +38,7 @@ TEST_CASE("the walk is sorted, skips excluded entries and keeps the Containerfil
   REQUIRE(matcher.has_value());
   ContextWalkOptions options{&*matcher, {"Containerfile", ".containerignore"}};
   CHECK(walk(root, options) == std::vector<std::string>{".containerignore", "Containerfile", "src", "src/a.c",
-                                                          "src/b.c", "src/link", "src/sub"});
+                                                        "src/b.c", "src/link", "src/sub"});
 }
 
 TEST_CASE("without a matcher everything is visited; symlinks are reported, not followed")
