@@ -70,3 +70,16 @@ TEST_CASE("bad --mount values are refused")
   CHECK_THROWS_AS(mount_of("type=cache,target=/a,sharing=maybe"), ParseError);
   CHECK_THROWS_AS(mount_of("type=cache,target=/a,colour=blue"), ParseError);
 }
+
+TEST_CASE("HEALTHCHECK durations follow Go's syntax and the 1ms floor")
+{
+  CHECK(valid_healthcheck_duration("30s"));
+  CHECK(valid_healthcheck_duration("1m30s"));
+  CHECK(valid_healthcheck_duration("1.5h"));
+  CHECK(valid_healthcheck_duration("0"));
+  CHECK(valid_healthcheck_duration("0s"));
+  CHECK(!valid_healthcheck_duration("5"));
+  CHECK(!valid_healthcheck_duration("500us"));
+  CHECK(!valid_healthcheck_duration("10x"));
+  CHECK(!valid_healthcheck_duration(""));
+}
