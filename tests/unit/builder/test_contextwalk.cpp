@@ -70,3 +70,12 @@ TEST_CASE("a missing context is an error naming it")
   REQUIRE(!result.has_value());
   CHECK(result.error().find("/nonexistent/kiln-context") != std::string::npos);
 }
+
+TEST_CASE("always_included keeps the Containerfile and ignore file when they are inside the context")
+{
+  kiln::TempDir dir(fs::temp_directory_path());
+  fs::create_directories(dir.path() / "sub");
+  auto kept = always_included(dir.path(), dir.path() / "sub/Containerfile", dir.path() / ".dockerignore");
+  CHECK(kept == std::vector<std::string>{"sub/Containerfile", ".dockerignore"});
+  CHECK(always_included(dir.path(), "/elsewhere/Containerfile", std::nullopt).empty());
+}
