@@ -14,8 +14,72 @@ namespace kiln::cli {
 namespace {
 
 const Command k_commands[] = {
+  {"import", "make a one-layer image from a rootfs tarball or directory",
+   "usage: kiln import ROOTFS.tar|DIR -t REF [-t REF]... [options]\n\n"
+   "  -t, --tag REF           where to write the image (oci:DIR:TAG, oci-archive:FILE[:TAG],\n"
+   "                          docker-archive:FILE[:NAME:TAG], or NAME:TAG in kiln's local store)\n"
+   "  --config-json FILE      start from this image config (or container config object)\n"
+   "  --entrypoint JSON       exec form, e.g. '[\"/usr/bin/python3.11\"]'\n"
+   "  --cmd JSON              exec form\n"
+   "  --env K=V               add or replace an environment variable (repeatable)\n"
+   "  --user U                --workdir D    --label K=V (repeatable)\n"
+   "  --platform OS/ARCH      the image's platform (default: this machine's)\n"
+   "  --compression none|gzip|zstd   --compression-level N\n"
+   "  -q, --quiet             print only the manifest digest\n\n"
+   "With SOURCE_DATE_EPOCH set, the config's created time, history and file mtimes above it\n"
+   "use it, so importing the same tree twice gives the same digest.\n",
+   cmd_import},
+  {"inspect", "show an image's digest, platform, layers and config",
+   "usage: kiln inspect REF [--raw manifest|config|index] [--platform OS/ARCH]\n\n"
+   "REF is oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG] or NAME[:TAG]\n"
+   "(kiln's local store). --raw prints the exact bytes of the manifest, config or index.\n",
+   cmd_inspect},
+  {"copy", "copy an image between layouts, archives and the local store",
+   "usage: kiln copy SRC DST\n\nCopies every blob (checked against its digest) and tags the image at DST.\n",
+   cmd_copy},
+  {"fsck", "check an OCI layout's blobs, manifests and configs",
+   "usage: kiln fsck DIR [--gc]\n\n"
+   "Checks that every blob reachable from index.json is present, has its size and digest,\n"
+   "and that manifests, indexes and configs parse. Prints each problem; exits 1 if any.\n"
+   "--gc then removes blobs nothing reachable needs (blobs younger than an hour are kept).\n",
+   cmd_fsck},
   {"version", "print kiln's version and the versions of the engines that shape its output",
    "usage: kiln version\n", cmd_version},
+  {"db", "build and inspect the offline advisory database that `kiln scan` reads",
+   "usage: kiln db import SRC... -o DB [--uri URI] [--version V] [--quiet]\n"
+   "       kiln db info DB\n\n"
+   "import reads OSV records from directories, .json, .jsonl and .zip files (osv.dev's\n"
+   "exports) and writes one indexed file; docs/advisory-db.md describes it. Withdrawn records\n"
+   "are skipped, malformed ones reported and skipped, unsupported ecosystems counted.\n",
+   cmd_db},
+  {"keygen", "create a cosign-compatible key pair (cosign.key, cosign.pub)",
+   "usage: kiln keygen [--output-key-prefix PREFIX]\n"
+   "  Writes PREFIX.key (encrypted with KILN_PASSWORD or COSIGN_PASSWORD, else a prompt)\n"
+   "  and PREFIX.pub. PREFIX defaults to \"cosign\".\n",
+   cmd_keygen},
+  {"sign", "sign an image as cosign does (.sig tag, simple-signing payload)",
+   "usage: kiln sign --key KEY [-a KEY=VALUE]... [--identity HOST/PATH:TAG] [--bundle] REF\n"
+   "  Signs the manifest REF names (and each platform manifest of an index) with KEY\n"
+   "  (cosign.key; password from KILN_PASSWORD/COSIGN_PASSWORD or a prompt). REF is an\n"
+   "  oci:DIR:TAG layout or a local image. --identity sets the signed docker-reference;\n"
+   "  --bundle also writes a sigstore bundle v0.3 referrer.\n",
+   cmd_sign},
+  {"attest", "attach a signed in-toto attestation (.att tag, DSSE)",
+   "usage: kiln attest --key KEY --type TYPE --predicate FILE [--replace] [--identity NAME:TAG] REF\n"
+   "  TYPE: vuln, spdxjson, spdx, cyclonedx, slsaprovenance, slsaprovenance1, link, openvex,\n"
+   "  custom (default) or an absolute predicate URI. --replace drops attestations of the same type.\n",
+   cmd_attest},
+  {"verify", "verify an image's cosign signatures offline",
+   "usage: kiln verify --key KEY... [--rekor-key REKOR.pub] [--identity NAME[:TAG]] [-a KEY=VALUE]... REF\n"
+   "       kiln verify --certificate-identity ID [--certificate-oidc-issuer URL]\n"
+   "                   (--trusted-root trusted_root.json | --ca-roots CA.pem [--rekor-key REKOR.pub])\n"
+   "                   [--ca-intermediates PEM] [--certificate-hostname HOST] REF\n"
+   "  Exit status 0 only when at least one signature verifies. Without --rekor-key (or a\n"
+   "  trusted root) a certificate chain is checked at the current time (BYO-PKI).\n",
+   cmd_verify},
+  {"verify-attestation", "verify an image's attestations offline",
+   "usage: kiln verify-attestation --key KEY [--type TYPE] [--print-predicate] REF\n",
+   cmd_verify_attestation},
   {"parse", "read a Containerfile and print its build model",
    "usage: kiln parse [-f FILE] [--build-arg K=V]... [--target T] [--ignorefile F] [--platform P] --json "
    "[CONTEXT]\n\n"
@@ -24,6 +88,23 @@ const Command k_commands[] = {
    "(a summary without). Warnings go to stderr once each. CONTEXT defaults to \".\"; the ignore\n"
    "file is --ignorefile, else CONTEXT/.containerignore, else CONTEXT/.dockerignore.\n",
    cmd_parse},
+  {"run", "run a command in kiln's build sandbox on a rootfs and layer directories",
+   "usage: kiln run --rootfs DIR [--layer DIR]... [OPTIONS] -- CMD [ARG]...\n"
+   "       kiln run --print-idmap\n\n"
+   "Runs CMD (exec form: no shell needed) in new user, mount, PID, IPC, UTS and\n"
+   "network namespaces on overlayfs over DIR and the layers (bottom first).\n\n"
+   "  --network none|host     none (default): only loopback; host: the host's network\n"
+   "  -u, --user U            uid[:gid] or name[:group] from the rootfs's /etc/passwd\n"
+   "  -w, --workdir D         working directory, created when missing (default /)\n"
+   "  -e, --env K=V           environment variable (repeatable)\n"
+   "  --mount SPEC            type=bind,source=S,target=T[,rw] | type=tmpfs,target=T[,size=N]\n"
+   "                          | type=cache,source=DIR,target=T | type=secret,id=ID,source=F[,target=T]\n"
+   "  --rootfs-driver D       auto (default), overlay, fuse-overlayfs or copy\n"
+   "  --scratch DIR           where the run's temporary directory goes (default $TMPDIR or /tmp)\n"
+   "  --diff                  print what the command changed: C path uid:gid mode, D path, O dir\n"
+   "  -q, --quiet             do not stream output; on failure print its last lines\n"
+   "  --print-idmap           print the container-to-host id map kiln uses and exit\n",
+   cmd_run},
 };
 
 void print_usage()
@@ -67,7 +148,7 @@ int cmd_version(std::string_view name, std::span<const std::string> args)
   if (print_help_if_asked(name, args)) {
     return 0;
   }
-  fmt::print("kiln {}\nlibdeflate {}\nzstd {}\n", KILN_VERSION, KILN_DEFLATE_VERSION, KILN_ZSTD_VERSION);
+  fmt::print("kiln {}\nisa-l igzip {}\nzstd {}\n", KILN_VERSION, KILN_DEFLATE_VERSION, KILN_ZSTD_VERSION);
   return 0;
 }
 

@@ -74,6 +74,9 @@ std::string_view Digest::algorithm_name() const
 
 std::string Digest::str() const
 {
+  if (m_hex.empty()) {
+    return {};
+  }
   return fmt::format("{}:{}", algorithm_name(), m_hex);
 }
 

@@ -21,6 +21,9 @@ enum class Algorithm { sha256, sha512 };
 class Digest
 {
 public:
+  // An empty digest (str() is ""), for members filled in later.
+  Digest() = default;
+  bool empty() const { return m_hex.empty(); }
   static Result<Digest> parse(std::string_view text);
   // Only sha256: what kiln accepts wherever it writes.
   static Result<Digest> parse_sha256(std::string_view text);

@@ -19,6 +19,9 @@ public:
   virtual Result<void> write(const void* data, size_t size) = 0;
 };
 
+// Streams everything readable from fd into sink, in 1 MiB pieces.
+Result<uint64_t> pump(int fd, Sink& sink);
+
 // Writes to a file descriptor it does not own.
 class FdSink : public Sink
 {

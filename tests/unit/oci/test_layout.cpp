@@ -1,0 +1,108 @@
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "base/fileio.hpp"
+#include "oci/layout.hpp"
+#include "oci/mediatype.hpp"
+
+using namespace kiln;
+using namespace kiln::oci;
+namespace fs = std::filesystem;
+
+TEST_CASE("create, write, read and tag")
+{
+  TempDir tmp(fs::temp_directory_path());
+  auto layout = Layout::create(tmp.path() / "l");
+  REQUIRE(layout);
+  CHECK(read_file(tmp.path() / "l" / "oci-layout").value() == R"({"imageLayoutVersion":"1.0.0"})");
+  auto d = layout->write_blob("hello", "text/plain");
+  REQUIRE(d);
+  CHECK(d->digest == Digest::of("hello"));
+  CHECK(d->size == 5);
+  CHECK(layout->read_blob(*d).value() == "hello");
+
+  REQUIRE(layout->set_tag("v1", *d));
+  REQUIRE(layout->set_tag("v1", *d));
+  REQUIRE(layout->set_tag("v2", *d));
+  auto index = layout->read_index();
+  REQUIRE(index);
+  CHECK(index->manifests.size() == 2);
+  CHECK(layout->resolve("v1")->digest == d->digest);
+  auto missing = layout->resolve("nope");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().find("no such tag") != std::string::npos);
+  CHECK_FALSE(layout->resolve("")); // two entries, no tag
+}
+
+TEST_CASE("a corrupted blob is refused with the digest named")
+{
+  TempDir tmp(fs::temp_directory_path());
+  auto layout = Layout::create(tmp.path());
+  REQUIRE(layout);
+  auto d = layout->write_blob("content", "text/plain");
+  REQUIRE(d);
+  REQUIRE(write_file_atomic(layout->blob_path(d->digest), "c0ntent"));
+  auto bad = layout->read_blob(*d);
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().find("digest mismatch") != std::string::npos);
+  CHECK(bad.error().find(d->digest.hex()) != std::string::npos);
+  REQUIRE(write_file_atomic(layout->blob_path(d->digest), "content!"));
+  auto longer = layout->read_blob(*d);
+  REQUIRE_FALSE(longer);
+  CHECK(longer.error().find("size mismatch") != std::string::npos);
+}
+
+TEST_CASE("an uncommitted blob writer leaves nothing behind")
+{
+  TempDir tmp(fs::temp_directory_path());
+  auto layout = Layout::create(tmp.path());
+  REQUIRE(layout);
+  {
+    auto writer = layout->new_blob();
+    REQUIRE(writer);
+    REQUIRE(writer->write("partial", 7));
+  }
+  size_t files = 0;
+  for ([[maybe_unused]] auto& e : fs::directory_iterator(tmp.path() / "blobs" / "sha256")) {
+    ++files;
+  }
+  CHECK(files == 0);
+}
+
+TEST_CASE("open refuses a directory that is not a layout, and a truncated index.json")
+{
+  TempDir tmp(fs::temp_directory_path());
+  auto none = Layout::open(tmp.path());
+  REQUIRE_FALSE(none);
+  CHECK(none.error().find("not an OCI image layout") != std::string::npos);
+  auto layout = Layout::create(tmp.path());
+  REQUIRE(layout);
+  REQUIRE(write_file_atomic(tmp.path() / "index.json", R"({"schemaVersion":2,"manif)"));
+  auto index = layout->read_index();
+  REQUIRE_FALSE(index);
+  CHECK(index.error().find("index.json") != std::string::npos);
+}
+
+TEST_CASE("concurrent tag updates are not lost")
+{
+  TempDir tmp(fs::temp_directory_path());
+  auto layout = Layout::create(tmp.path());
+  REQUIRE(layout);
+  auto d = layout->write_blob("x", "text/plain");
+  REQUIRE(d);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i) {
+        auto r = layout->set_tag("t" + std::to_string(t) + "-" + std::to_string(i), *d);
+        REQUIRE(r);
+      }
+    });
+  }
+  for (auto& th : threads) {
+    th.join();
+  }
+  CHECK(layout->read_index()->manifests.size() == 40);
+}
