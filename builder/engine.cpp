@@ -24,6 +24,8 @@
 #include "oci/mediatype.hpp"
 #include "oci/transport.hpp"
 #include "oci/tree_walk.hpp"
+#include "signer/policy.hpp"
+#include "signer/source.hpp"
 
 namespace fs = std::filesystem;
 
@@ -262,12 +264,43 @@ private:
     state.config.history.push_back(std::move(history));
   }
 
-  // Brings an external image into the work layout after the trust check.
+  // Decides whether an external image may be used, before anything of it
+  // is extracted: the trust policy when there is one, else only
+  // --insecure-allow-unverified-base lets an unverified image through.
+  void check_base(const std::string& text, const oci::ImageReference& reference, oci::ImageSource& source,
+                  const std::string& context)
+  {
+    if (!m_policy_loaded) {
+      m_policy = must(signer::load_configured_policy(m_options.policy), "trust policy");
+      m_policy_loaded = true;
+    }
+    const oci::Digest& digest = source.top().digest;
+    if (!m_policy) {
+      if (m_options.trust == BaseTrust::insecure_allow_unverified) {
+        progress(fmt::format("warning: {} {}: using an unverified base (--insecure-allow-unverified-base)", context,
+                             text));
+        return;
+      }
+      throw Error(fmt::format("{} {} ({}): refused, its signature was not verified (no trust policy: see "
+                              "docs/trust-policy.md); pass --insecure-allow-unverified-base to build on it anyway",
+                              context, text, digest.short_str()));
+    }
+    signer::LayoutAttachmentSource attachments(source.layout());
+    auto decision = signer::check_image(*m_policy, reference.str(), digest, attachments, std::time(nullptr));
+    if (!decision.accepted()) {
+      throw Error(fmt::format("{} {} ({}): refused by {} (scope \"{}\"): {}", context, text, digest.short_str(),
+                              m_policy->file.string(), decision.scope, decision.reason));
+    }
+    progress(fmt::format("{} {}: verified {} ({})", context, text, digest.short_str(), decision.reason));
+  }
+
+  // Brings an external image into the work layout after the trust check;
+  // the digest checked is the one used (the tag is never resolved again).
   oci::Image fetch_image(const std::string& text, const std::string& context)
   {
     auto reference = must(oci::ImageReference::parse(text), context);
     auto source = must(oci::ImageSource::open(reference), context);
-    check_base(reference, source.top().digest, m_options.trust);
+    check_base(text, reference, source, context);
     auto image = must(oci::load_image(source.layout(), source.top(), m_options.platform), context);
     must(oci::copy_blobs(source.layout(), *m_work, image.descriptor), context);
     return image;
@@ -802,19 +835,11 @@ private:
   std::optional<IgnoreMatcher> m_ignore;
   std::vector<std::optional<StageState>> m_stages;
   size_t m_step_dirs = 0;
+  std::optional<signer::Policy> m_policy;
+  bool m_policy_loaded = false;
 };
 
 } // namespace
-
-void check_base(const oci::ImageReference& reference, const oci::Digest& digest, BaseTrust trust)
-{
-  if (trust == BaseTrust::insecure_allow_unverified) {
-    return;
-  }
-  throw Error(fmt::format("base image \"{}\" ({}): refused, its signature was not verified (no trust policy "
-                          "applies); pass --insecure-allow-unverified-base to build on it anyway",
-                          reference.str(), digest.short_str()));
-}
 
 BuildResult build(const BuildOptions& options)
 {

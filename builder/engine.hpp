@@ -44,6 +44,7 @@ struct BuildOptions
   oci::CompressionOptions compression;
   std::optional<int64_t> epoch; // --timestamp or SOURCE_DATE_EPOCH
   BaseTrust trust = BaseTrust::verify;
+  std::optional<std::filesystem::path> policy; // --policy; else the usual places (signer/policy.hpp)
   std::vector<BuildSecret> secrets;
   std::filesystem::path cache_dir; // $XDG_CACHE_HOME/kiln by default
   // Progress lines ("[1/2] STEP 3/7: RUN ..."), and RUN output as it arrives.
@@ -60,8 +61,5 @@ struct BuildResult
 // Builds; throws kiln::Error naming the step (FILE:LINE) and the cause.
 BuildResult build(const BuildOptions& options);
 
-// Decides whether a base image may be used. Until the signer's policy is
-// wired in, only --insecure-allow-unverified-base lets an image through.
-void check_base(const oci::ImageReference& reference, const oci::Digest& digest, BaseTrust trust);
 
 } // namespace kiln::builder

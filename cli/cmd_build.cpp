@@ -87,6 +87,7 @@ int cmd_build(std::string_view name, std::span<const std::string> argv)
              {"digestfile"},
              {"secret"},
              {"cache-dir"},
+             {"policy"},
              {"insecure-allow-unverified-base", Takes::none}});
   args.expect_positional(1, 1, "kiln build [options] CONTEXT");
   builder::BuildOptions options;
@@ -141,6 +142,9 @@ int cmd_build(std::string_view name, std::span<const std::string> argv)
     options.secrets.push_back(parse_secret(secret));
   }
   options.cache_dir = args.get("cache-dir").value_or(default_cache_dir().string());
+  if (auto policy = args.get("policy")) {
+    options.policy = *policy;
+  }
   if (args.has("insecure-allow-unverified-base")) {
     options.trust = builder::BaseTrust::insecure_allow_unverified;
   }

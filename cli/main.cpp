@@ -29,7 +29,10 @@ const Command k_commands[] = {
    "  --cache-dir DIR         kiln's cache (default $XDG_CACHE_HOME/kiln)\n"
    "  --digestfile FILE       write the image digest there\n"
    "  -q, --quiet             print only the image digest\n"
-   "  --insecure-allow-unverified-base   build on bases whose signature was not verified\n",
+   "  --policy FILE           the trust policy (else $KILN_POLICY, ./kiln.toml,\n"
+   "                          $XDG_CONFIG_HOME/kiln/kiln.toml, /etc/kiln/kiln.toml)\n"
+   "  --insecure-allow-unverified-base   with no policy, build on bases whose signature was\n"
+   "                          not verified\n",
    cmd_build},
   {"import", "make a one-layer image from a rootfs tarball or directory",
    "usage: kiln import ROOTFS.tar|DIR -t REF [-t REF]... [options]\n\n"
