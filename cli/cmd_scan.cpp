@@ -1,9 +1,3 @@
-#include <filesystem>
-#include <string>
-#include <vector>
-
-#include <fmt/core.h>
-
 #include "base/error.hpp"
 #include "base/fileio.hpp"
 #include "base/strings.hpp"
@@ -13,6 +7,11 @@
 #include "scanner/output.hpp"
 #include "scanner/report.hpp"
 
+#include <filesystem>
+#include <fmt/core.h>
+#include <string>
+#include <vector>
+
 namespace kiln::cli {
 
 int cmd_scan(std::string_view name, std::span<const std::string> args)
@@ -21,13 +20,21 @@ int cmd_scan(std::string_view name, std::span<const std::string> args)
     return 0;
   }
   Args parsed("scan", args,
-              {{"rootfs"}, {"db"}, {"format", Takes::value, 'f'}, {"output", Takes::value, 'o'}, {"fail-on"},
-               {"ignore-unfixed", Takes::none}, {"ignore-file"}, {"name"}, {"max-db-age"}});
+              {{"rootfs"},
+               {"db"},
+               {"format", Takes::value, 'f'},
+               {"output", Takes::value, 'o'},
+               {"fail-on"},
+               {"ignore-unfixed", Takes::none},
+               {"ignore-file"},
+               {"name"},
+               {"max-db-age"}});
   parsed.expect_positional(0, 0, "kiln scan --rootfs DIR --db DB [OPTIONS]");
   auto rootfs_dir = parsed.get("rootfs");
   auto db_path = parsed.get("db");
   if (!rootfs_dir) {
-    throw Error("scan: --rootfs DIR is required (scanning an image reference comes with kiln build --scan)", 2);
+    throw Error("scan: --rootfs DIR is required (scanning an image reference comes with kiln build --scan)",
+                2);
   }
   if (!db_path) {
     throw Error("scan: --db DB is required (build one with kiln db import)", 2);
@@ -46,7 +53,8 @@ int cmd_scan(std::string_view name, std::span<const std::string> args)
     }
   }
   scanner::ScanOptions options;
-  options.ignore_unfixed = parsed.has("ignore-unfixed") ? scanner::IgnoreUnfixed::yes : scanner::IgnoreUnfixed::no;
+  options.ignore_unfixed =
+      parsed.has("ignore-unfixed") ? scanner::IgnoreUnfixed::yes : scanner::IgnoreUnfixed::no;
   options.target = parsed.get("name").value_or(std::filesystem::path(*rootfs_dir).filename().string());
   options.invocation.assign(args.begin(), args.end());
   options.invocation.push_back("--offline");
@@ -88,7 +96,8 @@ int cmd_scan(std::string_view name, std::span<const std::string> args)
     fmt::print("{}", text);
   }
   if (threshold && scanner::trips(*report, *threshold)) {
-    fmt::print(stderr, "kiln: scan: findings at or above {} remain (--fail-on)\n", scanner::severity_name(*threshold));
+    fmt::print(stderr, "kiln: scan: findings at or above {} remain (--fail-on)\n",
+               scanner::severity_name(*threshold));
     return 3;
   }
   return 0;
