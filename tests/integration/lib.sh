@@ -42,14 +42,24 @@ trap cleanup EXIT
 # the current user when the tests do not run as root.
 ROOTLESS_USER=kiln-test
 as_user() {
+  as_named_user "$ROOTLESS_USER" "$@"
+}
+
+# Runs a command as the named test user: kiln-test (with a subuid range) or
+# kiln-nosub (without one); as the current user when not root.
+as_named_user() {
+  _as_name=$1
+  shift
   if [ "$(id -u)" -ne 0 ]; then
     "$@"
   else
-    id "$ROOTLESS_USER" >/dev/null 2>&1 || skip "user $ROOTLESS_USER is missing (scripts/setup-test-users.sh makes it)"
-    mkdir -p "$WORK/.user-data" "$WORK/.user-cache"
-    chown "$ROOTLESS_USER" "$WORK/.user-data" "$WORK/.user-cache"
-    runuser -u "$ROOTLESS_USER" -- env HOME="/home/$ROOTLESS_USER" XDG_DATA_HOME="$WORK/.user-data" \
-      XDG_CACHE_HOME="$WORK/.user-cache" "$@"
+    id "$_as_name" >/dev/null 2>&1 || skip "user $_as_name is missing (scripts/setup-test-users.sh makes it)"
+    _as_dirs=""
+    [ "$_as_name" = "$ROOTLESS_USER" ] || _as_dirs="-$_as_name"
+    mkdir -p "$WORK/.user-data$_as_dirs" "$WORK/.user-cache$_as_dirs"
+    chown "$_as_name" "$WORK/.user-data$_as_dirs" "$WORK/.user-cache$_as_dirs"
+    runuser -u "$_as_name" -- env HOME="/home/$_as_name" XDG_DATA_HOME="$WORK/.user-data$_as_dirs" \
+      XDG_CACHE_HOME="$WORK/.user-cache$_as_dirs" "$@"
   fi
 }
 

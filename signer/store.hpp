@@ -1,0 +1,68 @@
+#pragma once
+
+// Signing and attesting images in an OCI layout (kiln's content store and
+// oci: directories), through oci::Layout: the `.sig`/`.att` images are
+// tagged sha256-<hex>.sig/.att with the `kind` annotations cosign's `save`
+// writes, and are read, extended and re-tagged under the layout's index
+// lock so concurrent signers never lose each other's layers.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/result.hpp"
+#include "oci/descriptor.hpp"
+#include "oci/layout.hpp"
+#include "signer/attachment.hpp"
+#include "signer/keys.hpp"
+
+namespace kiln::signer {
+
+struct StoredAttachment
+{
+  oci::Digest image;
+  std::string tag;
+  oci::Digest manifest;
+  bool added = false; // false when an identical signature was already there
+};
+
+// Adds layer (with blob) to the image's attachment, as append_attachment does.
+Result<StoredAttachment> store_attachment(const oci::Layout& layout, const oci::Digest& image, AttachmentKind kind,
+                                          const AttachmentLayer& layer, std::string_view blob,
+                                          const SameSigner& same_signer, Replace replace = Replace::no);
+
+enum class Bundle { yes, no };
+
+struct SignOptions
+{
+  std::string identity; // docker-reference, "host/path:tag"
+  std::map<std::string, std::string> annotations;
+  Bundle bundle = Bundle::no;
+  std::string created; // RFC 3339, for the bundle referrer
+};
+
+struct SignedImage
+{
+  std::vector<StoredAttachment> signatures; // the top manifest first, then an index's children
+  std::optional<oci::Digest> bundle_referrer;
+};
+
+// Signs top and, when it is an index, each manifest it lists.
+Result<SignedImage> sign_image(const oci::Layout& layout, const oci::Descriptor& top, const PrivateKey& key,
+                               const SignOptions& options);
+
+struct AttestOptions
+{
+  std::string subject_name; // repository, no tag
+  std::string predicate_type;
+  nlohmann::ordered_json predicate;
+  Replace replace = Replace::no;
+};
+
+Result<StoredAttachment> attest_image(const oci::Layout& layout, const oci::Descriptor& top, const PrivateKey& key,
+                                      const AttestOptions& options);
+
+} // namespace kiln::signer
