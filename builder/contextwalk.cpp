@@ -1,16 +1,14 @@
 #include "builder/contextwalk.hpp"
 
-#include <algorithm>
-#include <cerrno>
-
-#include <dirent.h>
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <fmt/core.h>
-
 #include "base/error.hpp"
 #include "base/fileio.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <dirent.h>
+#include <fcntl.h>
+#include <fmt/core.h>
+#include <unistd.h>
 
 namespace kiln::builder {
 
@@ -20,7 +18,7 @@ class Walker
 {
 public:
   Walker(const std::filesystem::path& root, const ContextWalkOptions& options, const ContextVisitor& visit)
-    : m_root(root), m_options(options), m_visit(visit)
+      : m_root(root), m_options(options), m_visit(visit)
   {
   }
 

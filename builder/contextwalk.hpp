@@ -6,14 +6,13 @@
 // The Containerfile and the ignore file stay visible even when a pattern
 // excludes them, as in Docker.
 
-#include <functional>
-#include <string>
-#include <vector>
-
-#include <sys/stat.h>
-
 #include "base/result.hpp"
 #include "builder/ignore.hpp"
+
+#include <functional>
+#include <string>
+#include <sys/stat.h>
+#include <vector>
 
 namespace kiln::builder {
 

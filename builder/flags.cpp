@@ -1,8 +1,8 @@
 #include "builder/flags.hpp"
 
-#include <fmt/core.h>
-
 #include "base/strings.hpp"
+
+#include <fmt/core.h>
 
 namespace kiln::builder {
 
@@ -10,17 +10,19 @@ namespace {
 
 constexpr FlagSpec k_from[] = {{"platform", FlagType::string}};
 constexpr FlagSpec k_run[] = {
-  {"mount", FlagType::list}, {"network", FlagType::string}, {"security", FlagType::string}};
-constexpr FlagSpec k_copy[] = {
-  {"from", FlagType::string},   {"chown", FlagType::string},   {"chmod", FlagType::string},
-  {"link", FlagType::boolean},  {"parents", FlagType::boolean}, {"exclude", FlagType::list}};
-constexpr FlagSpec k_add[] = {
-  {"chown", FlagType::string},        {"chmod", FlagType::string},    {"link", FlagType::boolean},
-  {"keep-git-dir", FlagType::boolean}, {"checksum", FlagType::string}, {"exclude", FlagType::list},
-  {"unpack", FlagType::boolean}};
-constexpr FlagSpec k_healthcheck[] = {
-  {"interval", FlagType::string},       {"timeout", FlagType::string}, {"start-period", FlagType::string},
-  {"start-interval", FlagType::string}, {"retries", FlagType::string}};
+    {"mount", FlagType::list}, {"network", FlagType::string}, {"security", FlagType::string}};
+constexpr FlagSpec k_copy[] = {{"from", FlagType::string},     {"chown", FlagType::string},
+                               {"chmod", FlagType::string},    {"link", FlagType::boolean},
+                               {"parents", FlagType::boolean}, {"exclude", FlagType::list}};
+constexpr FlagSpec k_add[] = {{"chown", FlagType::string},    {"chmod", FlagType::string},
+                              {"link", FlagType::boolean},    {"keep-git-dir", FlagType::boolean},
+                              {"checksum", FlagType::string}, {"exclude", FlagType::list},
+                              {"unpack", FlagType::boolean}};
+constexpr FlagSpec k_healthcheck[] = {{"interval", FlagType::string},
+                                      {"timeout", FlagType::string},
+                                      {"start-period", FlagType::string},
+                                      {"start-interval", FlagType::string},
+                                      {"retries", FlagType::string}};
 
 // Go's strconv.ParseBool, which Docker's flag parser uses.
 std::optional<bool> parse_go_bool(std::string_view v)

@@ -3,12 +3,12 @@
 // The --flags each instruction accepts, as in the Dockerfile reference, and
 // their checking: unknown flags, missing values, duplicates, booleans.
 
+#include "builder/instruction.hpp"
+
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "builder/instruction.hpp"
 
 namespace kiln::builder {
 

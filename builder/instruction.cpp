@@ -1,13 +1,12 @@
 #include "builder/instruction.hpp"
 
-#include <set>
-
-#include <fmt/core.h>
-
 #include "base/strings.hpp"
 #include "builder/flags.hpp"
 #include "builder/shellword.hpp"
 #include "oci/digest.hpp"
+
+#include <fmt/core.h>
+#include <set>
 
 namespace kiln::builder {
 
@@ -30,7 +29,7 @@ class StepParser
 {
 public:
   StepParser(const LogicalLine& line, const Head& head, ParseContext& context, Scope& scope)
-    : m_line(line), m_head(head), m_ctx(context), m_scope(scope)
+      : m_line(line), m_head(head), m_ctx(context), m_scope(scope)
   {
     m_step.instruction = upper(head.keyword);
     m_step.text = std::string(trim_blanks(line.text));
@@ -129,9 +128,10 @@ private:
       return;
     }
     if (trim_blanks(text).front() == '[') {
-      m_ctx.diagnostics.add(Severity::warning, pos,
-                            fmt::format("{} argument looks like JSON but is not valid JSON: run as shell form",
-                                        m_step.instruction));
+      m_ctx.diagnostics.add(
+          Severity::warning, pos,
+          fmt::format("{} argument looks like JSON but is not valid JSON: run as shell form",
+                      m_step.instruction));
     }
     m_step.form = Form::shell;
     m_step.args = {std::string(trim_blanks(text))};
@@ -210,14 +210,15 @@ private:
     take_flags(true);
     m_step.args = expanded_list(m_step.form);
     if (m_step.args.size() < 2) {
-      fail_here(fmt::format("{} requires at least two arguments (sources and a destination)", m_step.instruction));
+      fail_here(
+          fmt::format("{} requires at least two arguments (sources and a destination)", m_step.instruction));
     }
     if (!m_line.heredocs.empty() && is_heredoc_word(m_step.args.back())) {
       fail_here(fmt::format("{} cannot accept a heredoc as a destination", m_step.instruction));
     }
     if (auto chmod = m_step.flag("chmod")) {
-      bool octal = !chmod->empty() && chmod->size() <= 4 &&
-                   chmod->find_first_not_of("01234567") == std::string::npos;
+      bool octal =
+          !chmod->empty() && chmod->size() <= 4 && chmod->find_first_not_of("01234567") == std::string::npos;
       if (!octal) {
         fail_here(fmt::format("invalid --chmod value \"{}\": expected octal mode such as 755", *chmod));
       }
@@ -271,7 +272,8 @@ private:
         fail_here(fmt::format("{} must have two arguments", m_step.instruction));
       }
       size_t value_offset = static_cast<size_t>(value.data() - m_line.text.data());
-      out.push_back(KeyValue{expand(rest.substr(0, key_end), rest_pos()), expand(value, m_line.at(value_offset))});
+      out.push_back(
+          KeyValue{expand(rest.substr(0, key_end), rest_pos()), expand(value, m_line.at(value_offset))});
       return out;
     }
     // Every value is expanded with the variables as they were before this
@@ -280,8 +282,9 @@ private:
       size_t eq = word.text.find('=');
       SourcePos pos = pos_of(word, m_head.rest_offset);
       if (eq == std::string::npos) {
-        m_ctx.error(pos, fmt::format("syntax error: can't find = in \"{}\"; must be of the form: name=value",
-                                     excerpt(word.text)),
+        m_ctx.error(pos,
+                    fmt::format("syntax error: can't find = in \"{}\"; must be of the form: name=value",
+                                excerpt(word.text)),
                     word.text);
       }
       out.push_back(KeyValue{expand(std::string_view(word.text).substr(0, eq), pos),
@@ -297,8 +300,9 @@ private:
     bool legacy = false;
     m_step.pairs = name_values(legacy);
     if (legacy) {
-      m_ctx.diagnostics.add(Severity::warning, line_start(),
-                            fmt::format("legacy \"{0} key value\" format; use \"{0} key=value\"", m_step.instruction));
+      m_ctx.diagnostics.add(
+          Severity::warning, line_start(),
+          fmt::format("legacy \"{0} key value\" format; use \"{0} key=value\"", m_step.instruction));
     }
     for (const auto& pair : m_step.pairs) {
       if (pair.key.empty()) {
@@ -443,8 +447,13 @@ private:
         ++i;
       }
       std::string_view unit = s.substr(unit_start, i - unit_start);
-      double scale = unit == "ns" ? 1 : unit == "us" || unit == "\xC2\xB5s" ? 1e3 : unit == "ms" ? 1e6
-                   : unit == "s"  ? 1e9 : unit == "m" ? 60e9 : unit == "h" ? 3600e9 : 0;
+      double scale = unit == "ns"                          ? 1
+                     : unit == "us" || unit == "\xC2\xB5s" ? 1e3
+                     : unit == "ms"                        ? 1e6
+                     : unit == "s"                         ? 1e9
+                     : unit == "m"                         ? 60e9
+                     : unit == "h"                         ? 3600e9
+                                                           : 0;
       if (scale == 0) {
         return false;
       }
@@ -485,8 +494,8 @@ private:
 } // namespace
 
 ParseContext::ParseContext(const ParseOptions& opts, Diagnostics& diags, char esc)
-  : options(opts), diagnostics(diags), escape(esc),
-    automatic(automatic_platform_args(opts.target_platform, opts.build_platform))
+    : options(opts), diagnostics(diags), escape(esc),
+      automatic(automatic_platform_args(opts.target_platform, opts.build_platform))
 {
 }
 
@@ -511,7 +520,7 @@ std::vector<std::string> ParseContext::unconsumed_build_args() const
     const std::string& k = arg.first;
     bool used = std::find(m_consumed.begin(), m_consumed.end(), k) != m_consumed.end();
     bool automatic_name =
-      std::any_of(automatic.begin(), automatic.end(), [&](const auto& a) { return a.first == k; });
+        std::any_of(automatic.begin(), automatic.end(), [&](const auto& a) { return a.first == k; });
     if (!used && !is_proxy_arg(k) && !automatic_name && std::find(out.begin(), out.end(), k) == out.end()) {
       out.push_back(k);
     }
@@ -568,8 +577,9 @@ Head split_head(const LogicalLine& line)
 bool is_known_instruction(std::string_view k)
 {
   static constexpr std::string_view k_names[] = {
-    "from",  "run",   "cmd",    "entrypoint", "shell",      "copy",        "add",     "env",     "label",
-    "maintainer", "arg", "workdir", "user", "stopsignal", "expose", "volume", "healthcheck", "onbuild"};
+      "from", "run",        "cmd",    "entrypoint", "shell",       "copy",
+      "add",  "env",        "label",  "maintainer", "arg",         "workdir",
+      "user", "stopsignal", "expose", "volume",     "healthcheck", "onbuild"};
   return std::find(std::begin(k_names), std::end(k_names), k) != std::end(k_names);
 }
 

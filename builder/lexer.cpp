@@ -1,10 +1,10 @@
 #include "builder/lexer.hpp"
 
-#include <fmt/core.h>
-
 #include "base/strings.hpp"
 #include "builder/shellword.hpp"
 #include "builder/words.hpp"
+
+#include <fmt/core.h>
 
 namespace kiln::builder {
 
@@ -200,12 +200,16 @@ Lexed lex(std::string_view text, Diagnostics& diagnostics)
       break;
     }
     SourcePos pos{lines[n].number, static_cast<uint32_t>(leading_blanks(lines[n].text) + 1)};
-    bool* seen = name == "escape" ? &seen_escape : name == "syntax" ? &seen_syntax : name == "check" ? &seen_check : nullptr;
+    bool* seen = name == "escape"   ? &seen_escape
+                 : name == "syntax" ? &seen_syntax
+                 : name == "check"  ? &seen_check
+                                    : nullptr;
     if (seen == nullptr) {
       break; // an unknown directive is a comment and ends the directives
     }
     if (*seen) {
-      throw ParseError(diagnostics.file(), pos, fmt::format("only one {} parser directive can be used", name), line);
+      throw ParseError(diagnostics.file(), pos, fmt::format("only one {} parser directive can be used", name),
+                       line);
     }
     *seen = true;
     if (name == "escape") {
@@ -214,8 +218,9 @@ Lexed lex(std::string_view text, Diagnostics& diagnostics)
       }
       out.escape = value[0];
     } else if (name == "syntax") {
-      diagnostics.add(Severity::note, pos,
-                      fmt::format("syntax directive \"{}\" ignored: kiln parses with its built-in front end", value));
+      diagnostics.add(
+          Severity::note, pos,
+          fmt::format("syntax directive \"{}\" ignored: kiln parses with its built-in front end", value));
     }
     // "# check=" configures BuildKit's linter; kiln has no linter to configure.
   }
