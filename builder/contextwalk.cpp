@@ -106,6 +106,26 @@ private:
 
 } // namespace
 
+std::vector<std::string> always_included(const std::filesystem::path& context,
+                                         const std::filesystem::path& containerfile,
+                                         const std::optional<std::filesystem::path>& ignore_file)
+{
+  std::vector<std::string> out;
+  std::error_code ec;
+  auto root = std::filesystem::weakly_canonical(context, ec);
+  for (const auto* path : {&containerfile, ignore_file ? &*ignore_file : nullptr}) {
+    if (path == nullptr) {
+      continue;
+    }
+    auto full = std::filesystem::weakly_canonical(*path, ec);
+    auto rel = full.lexically_relative(root);
+    if (!ec && !rel.empty() && *rel.begin() != ".." && rel != ".") {
+      out.push_back(rel.generic_string());
+    }
+  }
+  return out;
+}
+
 Result<void> walk_context(const std::filesystem::path& root, const ContextWalkOptions& options,
                           const ContextVisitor& visit)
 {

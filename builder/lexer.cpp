@@ -277,14 +277,14 @@ Lexed lex(std::string_view text, Diagnostics& diagnostics)
       continue; // only continuation characters and comments
     }
 
-    std::string_view joined = trim_blanks(logical.text);
-    size_t word_end = 0;
-    while (word_end < joined.size() && !is_blank(joined[word_end])) {
-      ++word_end;
+    // ONBUILD RUN/COPY/ADD reads heredocs as its trigger instruction would.
+    auto fields = split_fields(logical.text);
+    std::string keyword = fields.empty() ? std::string() : to_lower(fields[0].text);
+    if (keyword == "onbuild" && fields.size() > 1) {
+      keyword = to_lower(fields[1].text);
     }
-    if (takes_heredocs(to_lower(joined.substr(0, word_end))) &&
-        logical.text.find("<<") != std::string::npos) {
-      ShellWord raw{'\\', Quotes::keep, Escapes::keep, Unset::empty};
+    if (takes_heredocs(keyword) && logical.text.find("<<") != std::string::npos) {
+      ShellWord raw{'\\', Quotes::keep, Escapes::keep, Unset::keep};
       auto words = raw.words(logical.text, no_variables);
       if (words) {
         for (const auto& word : *words) {
