@@ -47,10 +47,47 @@ Result<OpenedLayers> open_layers(const fs::path& dir, const oci::Layout& layout,
   return opened;
 }
 
+// Without privilege the applier skips every device node with a warning; a
+// rootfs has a dozen of them, so they are summed up in one line.
+class WarningSummary
+{
+public:
+  explicit WarningSummary(const std::function<void(const std::string&)>& warn) : m_warn(warn) {}
+  ~WarningSummary()
+  {
+    if (m_devices.empty() || !m_warn) {
+      return;
+    }
+    std::string names;
+    for (size_t i = 0; i < m_devices.size() && i < 4; ++i) {
+      names += (i == 0 ? "" : ", ") + m_devices[i];
+    }
+    m_warn(fmt::format("skipped {} device node(s) this user cannot create ({}{}); the sandbox provides /dev",
+                       m_devices.size(), names, m_devices.size() > 4 ? ", ..." : ""));
+  }
+  std::function<void(const std::string&)> callback()
+  {
+    return [this](const std::string& line) {
+      constexpr std::string_view k_device = "skipping device node \"";
+      if (line.starts_with(k_device)) {
+        m_devices.push_back(line.substr(k_device.size(), line.find('"', k_device.size()) - k_device.size()));
+      } else if (m_warn) {
+        m_warn(line);
+      }
+    };
+  }
+
+private:
+  std::function<void(const std::string&)> m_warn;
+  std::vector<std::string> m_devices;
+};
+
 Result<void> apply_layers(OpenedLayers& opened, const std::vector<oci::Descriptor>& layers,
                           const std::vector<oci::Digest>& diff_ids,
-                          const std::function<void(const std::string&)>& warn)
+                          const std::function<void(const std::string&)>& report)
 {
+  WarningSummary summary(report);
+  auto warn = summary.callback();
   int root_fd = opened.root.get();
   for (size_t i = 0; i < layers.size(); ++i) {
     oci::ApplyOptions options;
