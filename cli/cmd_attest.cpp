@@ -1,5 +1,3 @@
-#include <fmt/core.h>
-
 #include "base/error.hpp"
 #include "base/fileio.hpp"
 #include "cli/args.hpp"
@@ -9,6 +7,8 @@
 #include "signer/payload.hpp"
 #include "signer/statement.hpp"
 #include "signer/store.hpp"
+
+#include <fmt/core.h>
 
 namespace kiln::cli {
 
@@ -36,12 +36,14 @@ int cmd_attest(std::string_view name, std::span<const std::string> argv)
   std::string identity = signing_identity(args, source, "attest");
   signer::PrivateKey key = load_key(args, "attest");
   signer::AttestOptions options{signer::repository_of(identity), uri, std::move(*predicate),
-                                args.has("replace") ? signer::Replace::same_predicate_type : signer::Replace::no};
+                                args.has("replace") ? signer::Replace::same_predicate_type
+                                                    : signer::Replace::no};
   auto stored = signer::attest_image(source.layout(), source.top(), key, options);
   if (!stored) {
     throw Error(fmt::format("attest \"{}\": {}", text, stored.error()));
   }
-  fmt::print("Attested {} ({}) with {} ({})\n", stored->image.str(), uri, key.public_key().describe(), stored->tag);
+  fmt::print("Attested {} ({}) with {} ({})\n", stored->image.str(), uri, key.public_key().describe(),
+             stored->tag);
   return 0;
 }
 

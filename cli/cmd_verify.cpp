@@ -1,7 +1,3 @@
-#include <ctime>
-
-#include <fmt/core.h>
-
 #include "base/error.hpp"
 #include "base/fileio.hpp"
 #include "base/strings.hpp"
@@ -16,17 +12,28 @@
 #include "signer/trusted_root.hpp"
 #include "signer/verify.hpp"
 
+#include <ctime>
+#include <fmt/core.h>
+
 namespace kiln::cli {
 
 namespace {
 
 std::initializer_list<OptionSpec> trust_options()
 {
-  static const std::initializer_list<OptionSpec> k_options = {
-    {"key"},           {"rekor-key"},     {"certificate-identity"}, {"certificate-oidc-issuer"},
-    {"trusted-root"},  {"ca-roots"},      {"ca-intermediates"},     {"certificate-hostname"},
-    {"identity"},      {"annotation", Takes::value, 'a'},           {"type"},
-    {"print-predicate", Takes::none}, {"policy"}};
+  static const std::initializer_list<OptionSpec> k_options = {{"key"},
+                                                              {"rekor-key"},
+                                                              {"certificate-identity"},
+                                                              {"certificate-oidc-issuer"},
+                                                              {"trusted-root"},
+                                                              {"ca-roots"},
+                                                              {"ca-intermediates"},
+                                                              {"certificate-hostname"},
+                                                              {"identity"},
+                                                              {"annotation", Takes::value, 'a'},
+                                                              {"type"},
+                                                              {"print-predicate", Takes::none},
+                                                              {"policy"}};
   return k_options;
 }
 
@@ -120,7 +127,8 @@ int verify_with_policy(const Args& args)
   signer::LayoutAttachmentSource attachments(source.layout());
   auto decision = signer::check_image(**policy, text, source.top().digest, attachments, std::time(nullptr));
   if (!decision.accepted()) {
-    throw Error(fmt::format("verify \"{}\": refused by policy \"{}\": {}", text, found->string(), decision.reason));
+    throw Error(
+        fmt::format("verify \"{}\": refused by policy \"{}\": {}", text, found->string(), decision.reason));
   }
   if (decision.signatures.empty()) {
     throw Error(fmt::format("verify \"{}\": {}; no signature was verified", text, decision.reason));
@@ -143,7 +151,8 @@ int cmd_verify(std::string_view name, std::span<const std::string> argv)
     return 0;
   }
   args.expect_positional(1, 1, "kiln verify (--key KEY | --certificate-identity ID ... | --policy FILE) REF");
-  bool has_trust_flags = args.has("key") || args.has("certificate-identity") || args.has("certificate-hostname");
+  bool has_trust_flags =
+      args.has("key") || args.has("certificate-identity") || args.has("certificate-hostname");
   if (args.has("policy") || !has_trust_flags) {
     return verify_with_policy(args);
   }
@@ -175,8 +184,9 @@ int cmd_verify(std::string_view name, std::span<const std::string> argv)
   for (const auto& verified : report.accepted) {
     fmt::print("Verified {} ({}): signed by {}, identity {}{}\n", digest.str(), text, verified.signer,
                verified.docker_reference,
-               verified.integrated_time ? fmt::format(", in Rekor at {}", rfc3339_utc(*verified.integrated_time))
-                                        : std::string());
+               verified.integrated_time
+                   ? fmt::format(", in Rekor at {}", rfc3339_utc(*verified.integrated_time))
+                   : std::string());
   }
   return 0;
 }

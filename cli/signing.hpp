@@ -3,13 +3,13 @@
 // What kiln sign and kiln attest share: the image they write next to, the
 // identity they sign and the key they sign with.
 
-#include <map>
-#include <string>
-#include <string_view>
-
 #include "cli/args.hpp"
 #include "oci/transport.hpp"
 #include "signer/keys.hpp"
+
+#include <map>
+#include <string>
+#include <string_view>
 
 namespace kiln::cli {
 

@@ -1,16 +1,15 @@
 #include "signer/attestation.hpp"
 
-#include <algorithm>
-
-#include <fmt/core.h>
-
 #include "signer/attachment.hpp"
 #include "signer/dsse.hpp"
 
+#include <algorithm>
+#include <fmt/core.h>
+
 namespace kiln::signer {
 
-Result<VerifiedAttestation> verify_attestation(const SignatureEvidence& layer, const std::vector<PublicKey>& keys,
-                                               const oci::Digest& image,
+Result<VerifiedAttestation> verify_attestation(const SignatureEvidence& layer,
+                                               const std::vector<PublicKey>& keys, const oci::Digest& image,
                                                const std::optional<std::string>& predicate_type)
 {
   if (layer.media_type != k_dsse_media_type) {

@@ -1,12 +1,12 @@
 #include "signer/rekor.hpp"
 
-#include <fmt/core.h>
-#include <openssl/evp.h>
-
 #include "base/strings.hpp"
 #include "oci/digest.hpp"
 #include "signer/pem.hpp"
 #include "signer/strict_json.hpp"
+
+#include <fmt/core.h>
+#include <openssl/evp.h>
 
 namespace kiln::signer {
 
@@ -52,7 +52,8 @@ Result<RekorEntry> verify_rekor_set(std::string_view set_json, const std::vector
     return fail("Rekor bundle has invalid base64");
   }
   entry.body = std::move(*body);
-  std::string signed_bytes = canonical_set_payload(body_b64, entry.integrated_time, entry.log_id, entry.log_index);
+  std::string signed_bytes =
+      canonical_set_payload(body_b64, entry.integrated_time, entry.log_id, entry.log_index);
   for (const auto& key : rekor_keys) {
     if (log_id_of(key) != entry.log_id) {
       continue;
@@ -69,8 +70,8 @@ Result<RekorEntry> verify_rekor_set(std::string_view set_json, const std::vector
   return fail(fmt::format("no trusted Rekor key has log id {}", entry.log_id));
 }
 
-Result<void> check_hashedrekord(const RekorEntry& entry, std::string_view signature, std::string_view signer_der,
-                                std::string_view payload)
+Result<void> check_hashedrekord(const RekorEntry& entry, std::string_view signature,
+                                std::string_view signer_der, std::string_view payload)
 {
   auto doc = parse_strict_json(entry.body);
   if (!doc) {

@@ -1,7 +1,5 @@
 #include "signer/store.hpp"
 
-#include <fmt/core.h>
-
 #include "base/strings.hpp"
 #include "oci/manifest.hpp"
 #include "oci/mediatype.hpp"
@@ -9,6 +7,8 @@
 #include "signer/dsse.hpp"
 #include "signer/payload.hpp"
 #include "signer/statement.hpp"
+
+#include <fmt/core.h>
 
 namespace kiln::signer {
 
@@ -23,9 +23,10 @@ std::string_view kind_annotation(AttachmentKind kind)
 
 } // namespace
 
-Result<StoredAttachment> store_attachment(const oci::Layout& layout, const oci::Digest& image, AttachmentKind kind,
-                                          const AttachmentLayer& layer, std::string_view blob,
-                                          const SameSigner& same_signer, Replace replace)
+Result<StoredAttachment> store_attachment(const oci::Layout& layout, const oci::Digest& image,
+                                          AttachmentKind kind, const AttachmentLayer& layer,
+                                          std::string_view blob, const SameSigner& same_signer,
+                                          Replace replace)
 {
   StoredAttachment stored{image, attachment_tag(image, kind), image, false};
   auto updated = layout.update_index([&](oci::ImageIndex& index) -> Result<void> {
@@ -49,7 +50,8 @@ Result<StoredAttachment> store_attachment(const oci::Layout& layout, const oci::
     stored.added = built.added;
     for (size_t i = 0; i < built.blobs.size(); ++i) {
       // blobs[0] is the config, then the new layer.
-      auto written = layout.write_blob(built.blobs[i].data, i == 0 ? k_oci_config_media_type : layer.media_type);
+      auto written =
+          layout.write_blob(built.blobs[i].data, i == 0 ? k_oci_config_media_type : layer.media_type);
       if (!written) {
         return fail(written.error());
       }
@@ -71,7 +73,7 @@ Result<StoredAttachment> store_attachment(const oci::Layout& layout, const oci::
     for (auto& d : index.manifests) {
       if (d.digest == image && !d.annotations.contains(std::string(k_kind_annotation))) {
         d.annotations[std::string(k_kind_annotation)] =
-          std::string(oci::mediatype::is_index(d.media_type) ? k_kind_image_index : k_kind_image);
+            std::string(oci::mediatype::is_index(d.media_type) ? k_kind_image_index : k_kind_image);
       }
     }
     return {};
@@ -86,7 +88,8 @@ Result<SignedImage> sign_image(const oci::Layout& layout, const oci::Descriptor&
                                const SignOptions& options)
 {
   if (auto named = normalise_reference(options.identity); !named || named->tag.empty()) {
-    return fail(fmt::format("signed identity \"{}\" must be a tagged name (host/path:tag)", options.identity));
+    return fail(
+        fmt::format("signed identity \"{}\" must be a tagged name (host/path:tag)", options.identity));
   }
   std::vector<oci::Digest> digests = {top.digest};
   if (oci::mediatype::is_index(top.media_type)) {
@@ -111,7 +114,9 @@ Result<SignedImage> sign_image(const oci::Layout& layout, const oci::Descriptor&
     if (!signature) {
       return fail(signature.error());
     }
-    AttachmentLayer layer{std::string(k_simple_signing_media_type), oci::Digest::of(payload), payload.size(),
+    AttachmentLayer layer{std::string(k_simple_signing_media_type),
+                          oci::Digest::of(payload),
+                          payload.size(),
                           {{std::string(k_signature_annotation), base64_encode(*signature)}}};
     auto same_signer = [&](const AttachmentLayer& existing) {
       auto it = existing.annotations.find(std::string(k_signature_annotation));
@@ -148,10 +153,11 @@ Result<SignedImage> sign_image(const oci::Layout& layout, const oci::Descriptor&
   return result;
 }
 
-Result<StoredAttachment> attest_image(const oci::Layout& layout, const oci::Descriptor& top, const PrivateKey& key,
-                                      const AttestOptions& options)
+Result<StoredAttachment> attest_image(const oci::Layout& layout, const oci::Descriptor& top,
+                                      const PrivateKey& key, const AttestOptions& options)
 {
-  std::string statement = write_statement(options.subject_name, top.digest, options.predicate_type, options.predicate);
+  std::string statement =
+      write_statement(options.subject_name, top.digest, options.predicate_type, options.predicate);
   auto envelope = sign_envelope(key, k_in_toto_payload_type, statement);
   if (!envelope) {
     return fail(envelope.error());
@@ -160,11 +166,14 @@ Result<StoredAttachment> attest_image(const oci::Layout& layout, const oci::Desc
     return fail(fmt::format("attestation envelope is {} bytes, over the 4 MiB limit readers accept",
                             envelope->size()));
   }
-  AttachmentLayer layer{std::string(k_dsse_media_type), oci::Digest::of(*envelope), envelope->size(),
+  AttachmentLayer layer{std::string(k_dsse_media_type),
+                        oci::Digest::of(*envelope),
+                        envelope->size(),
                         {{std::string(k_signature_annotation), ""},
                          {std::string(k_predicate_type_annotation), options.predicate_type}}};
-  return store_attachment(layout, top.digest, AttachmentKind::attestations, layer, *envelope,
-                          [](const AttachmentLayer&) { return false; }, options.replace);
+  return store_attachment(
+      layout, top.digest, AttachmentKind::attestations, layer, *envelope,
+      [](const AttachmentLayer&) { return false; }, options.replace);
 }
 
 } // namespace kiln::signer

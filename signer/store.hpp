@@ -6,18 +6,17 @@
 // writes, and are read, extended and re-tagged under the layout's index
 // lock so concurrent signers never lose each other's layers.
 
-#include <map>
-#include <optional>
-#include <string>
-#include <vector>
-
-#include <nlohmann/json.hpp>
-
 #include "base/result.hpp"
 #include "oci/descriptor.hpp"
 #include "oci/layout.hpp"
 #include "signer/attachment.hpp"
 #include "signer/keys.hpp"
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace kiln::signer {
 
@@ -30,9 +29,10 @@ struct StoredAttachment
 };
 
 // Adds layer (with blob) to the image's attachment, as append_attachment does.
-Result<StoredAttachment> store_attachment(const oci::Layout& layout, const oci::Digest& image, AttachmentKind kind,
-                                          const AttachmentLayer& layer, std::string_view blob,
-                                          const SameSigner& same_signer, Replace replace = Replace::no);
+Result<StoredAttachment> store_attachment(const oci::Layout& layout, const oci::Digest& image,
+                                          AttachmentKind kind, const AttachmentLayer& layer,
+                                          std::string_view blob, const SameSigner& same_signer,
+                                          Replace replace = Replace::no);
 
 enum class Bundle { yes, no };
 
@@ -62,7 +62,7 @@ struct AttestOptions
   Replace replace = Replace::no;
 };
 
-Result<StoredAttachment> attest_image(const oci::Layout& layout, const oci::Descriptor& top, const PrivateKey& key,
-                                      const AttestOptions& options);
+Result<StoredAttachment> attest_image(const oci::Layout& layout, const oci::Descriptor& top,
+                                      const PrivateKey& key, const AttestOptions& options);
 
 } // namespace kiln::signer

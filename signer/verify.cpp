@@ -1,12 +1,11 @@
 #include "signer/verify.hpp"
 
-#include <algorithm>
-
-#include <fmt/core.h>
-
 #include "base/strings.hpp"
 #include "signer/attachment.hpp"
 #include "signer/rekor.hpp"
+
+#include <algorithm>
+#include <fmt/core.h>
 
 namespace kiln::signer {
 
@@ -65,7 +64,8 @@ Result<Signer> certificate_signer(const SignatureEvidence& evidence, const Certi
     return fail(issuer.error());
   }
   if (!trust.issuer.empty() && issuer->value_or("") != trust.issuer) {
-    return fail(fmt::format("certificate issuer is \"{}\", not \"{}\"", issuer->value_or("(none)"), trust.issuer));
+    return fail(
+        fmt::format("certificate issuer is \"{}\", not \"{}\"", issuer->value_or("(none)"), trust.issuer));
   }
   auto key = leaf.public_key();
   if (!key) {
@@ -80,7 +80,8 @@ Result<Signer> certificate_signer(const SignatureEvidence& evidence, const Certi
   return Signer{*key, leaf.der(), description};
 }
 
-Result<Signer> key_signer(const SignatureEvidence& evidence, const TrustMaterial& trust, const std::string& signature)
+Result<Signer> key_signer(const SignatureEvidence& evidence, const TrustMaterial& trust,
+                          const std::string& signature)
 {
   for (const auto& key : trust.keys) {
     if (key.verify(evidence.payload, signature)) {
@@ -145,7 +146,8 @@ Result<VerifiedSignature> verify_signature(const SignatureEvidence& evidence, co
 
   Result<Signer> signer = fail("no trusted key and no trusted certificate authority");
   if (annotation(evidence, k_certificate_annotation) != nullptr && trust.certificates) {
-    signer = certificate_signer(evidence, *trust.certificates, *signature, entry ? entry->integrated_time : now);
+    signer =
+        certificate_signer(evidence, *trust.certificates, *signature, entry ? entry->integrated_time : now);
     if (!signer && !trust.keys.empty()) {
       signer = key_signer(evidence, trust, *signature);
     }

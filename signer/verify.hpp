@@ -6,17 +6,17 @@
 // keys are trusted, the payload's manifest digest, and optionally its
 // identity and annotations. An image is accepted when any signature is.
 
-#include <cstdint>
-#include <map>
-#include <optional>
-#include <string>
-#include <vector>
-
 #include "base/result.hpp"
 #include "oci/digest.hpp"
 #include "signer/certificate.hpp"
 #include "signer/keys.hpp"
 #include "signer/payload.hpp"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace kiln::signer {
 

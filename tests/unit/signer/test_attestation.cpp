@@ -1,7 +1,7 @@
-#include <doctest/doctest.h>
-
 #include "signer/attestation.hpp"
 #include "tests/unit/signer/memory_source.hpp"
+
+#include <doctest/doctest.h>
 
 using namespace kiln::signer;
 using kiln::oci::Digest;
@@ -10,10 +10,13 @@ TEST_CASE("attestation checks: key, subject digest, predicate type, envelope sha
 {
   PrivateKey key = PrivateKey::generate_p256();
   Digest image = Digest::of("image");
-  std::string statement = write_statement("reg/app", image, "https://cyclonedx.org/bom", nlohmann::ordered_json::object());
+  std::string statement =
+      write_statement("reg/app", image, "https://cyclonedx.org/bom", nlohmann::ordered_json::object());
   std::string envelope = *sign_envelope(key, k_in_toto_payload_type, statement);
-  SignatureEvidence layer{std::string(k_dsse_media_type), envelope,
-                          {{"dev.cosignproject.cosign/signature", ""}, {"predicateType", "https://cyclonedx.org/bom"}}};
+  SignatureEvidence layer{
+      std::string(k_dsse_media_type),
+      envelope,
+      {{"dev.cosignproject.cosign/signature", ""}, {"predicateType", "https://cyclonedx.org/bom"}}};
   std::vector<PublicKey> keys = {key.public_key()};
 
   auto ok = verify_attestation(layer, keys, image, std::string("https://cyclonedx.org/bom"));
