@@ -50,7 +50,7 @@ const Command k_commands[] = {
    "  --bundle also writes a sigstore bundle v0.3 referrer.\n",
    cmd_sign},
   {"attest", "attach a signed in-toto attestation (.att tag, DSSE)",
-   "usage: kiln attest --key KEY --type TYPE --predicate FILE [--replace] [--identity NAME:TAG] REF\n"
+   "usage: kiln attest --key KEY --type TYPE --predicate FILE [--replace] [--bundle] [--identity NAME:TAG] REF\n"
    "  TYPE: vuln, spdxjson, spdx, cyclonedx, slsaprovenance, slsaprovenance1, link, openvex,\n"
    "  custom (default) or an absolute predicate URI. --replace drops attestations of the same type.\n",
    cmd_attest},

@@ -23,6 +23,29 @@ std::string_view kind_annotation(AttachmentKind kind)
 
 } // namespace
 
+Result<oci::Digest> store_bundle(const oci::Layout& layout, const oci::Descriptor& top, const PrivateKey& key,
+                                 std::string_view statement, std::string_view predicate_type,
+                                 std::string_view created)
+{
+  auto bundle = write_bundle(key, statement);
+  if (!bundle) {
+    return fail(bundle.error());
+  }
+  Subject subject{top.media_type, top.digest, static_cast<uint64_t>(top.size)};
+  std::string referrer = write_bundle_referrer(subject, *bundle, predicate_type, created);
+  for (const auto& [data, media_type] :
+       {std::pair<std::string_view, std::string_view>{*bundle, k_bundle_media_type},
+        {"{}", oci::mediatype::k_oci_empty},
+        {referrer, k_oci_manifest_media_type}}) {
+    auto written = layout.write_blob(data, media_type);
+    if (!written) {
+      return fail(written.error());
+    }
+  }
+  // Like cosign's `save`, the referrer lives as a blob; readers find it by its subject.
+  return oci::Digest::of(referrer);
+}
+
 Result<StoredAttachment> store_attachment(const oci::Layout& layout, const oci::Digest& image,
                                           AttachmentKind kind, const AttachmentLayer& layer,
                                           std::string_view blob, const SameSigner& same_signer,
@@ -132,23 +155,11 @@ Result<SignedImage> sign_image(const oci::Layout& layout, const oci::Descriptor&
   if (options.bundle == Bundle::yes) {
     std::string statement = write_statement(repository_of(options.identity), top.digest,
                                             k_cosign_sign_predicate, nlohmann::ordered_json::object());
-    auto bundle = write_bundle(key, statement);
-    if (!bundle) {
-      return fail(bundle.error());
+    auto referrer = store_bundle(layout, top, key, statement, k_cosign_sign_predicate, options.created);
+    if (!referrer) {
+      return fail(referrer.error());
     }
-    Subject subject{top.media_type, top.digest, static_cast<uint64_t>(top.size)};
-    std::string referrer = write_bundle_referrer(subject, *bundle, k_cosign_sign_predicate, options.created);
-    for (const auto& [data, media_type] :
-         {std::pair<std::string_view, std::string_view>{*bundle, k_bundle_media_type},
-          {"{}", oci::mediatype::k_oci_empty},
-          {referrer, k_oci_manifest_media_type}}) {
-      auto written = layout.write_blob(data, media_type);
-      if (!written) {
-        return fail(written.error());
-      }
-    }
-    // Like cosign's `save`, the referrer lives as a blob; readers find it by its subject.
-    result.bundle_referrer = oci::Digest::of(referrer);
+    result.bundle_referrer = *referrer;
   }
   return result;
 }
@@ -171,9 +182,17 @@ Result<StoredAttachment> attest_image(const oci::Layout& layout, const oci::Desc
                         envelope->size(),
                         {{std::string(k_signature_annotation), ""},
                          {std::string(k_predicate_type_annotation), options.predicate_type}}};
-  return store_attachment(
+  auto stored = store_attachment(
       layout, top.digest, AttachmentKind::attestations, layer, *envelope,
       [](const AttachmentLayer&) { return false; }, options.replace);
+  if (stored && options.bundle == Bundle::yes) {
+    auto referrer = store_bundle(layout, top, key, statement, options.predicate_type, options.created);
+    if (!referrer) {
+      return fail(referrer.error());
+    }
+    stored->bundle_referrer = *referrer;
+  }
+  return stored;
 }
 
 } // namespace kiln::signer

@@ -20,12 +20,15 @@
 
 namespace kiln::signer {
 
+enum class Bundle { yes, no };
+
 struct StoredAttachment
 {
   oci::Digest image;
   std::string tag;
   oci::Digest manifest;
   bool added = false; // false when an identical signature was already there
+  std::optional<oci::Digest> bundle_referrer;
 };
 
 // Adds layer (with blob) to the image's attachment, as append_attachment does.
@@ -33,8 +36,6 @@ Result<StoredAttachment> store_attachment(const oci::Layout& layout, const oci::
                                           AttachmentKind kind, const AttachmentLayer& layer,
                                           std::string_view blob, const SameSigner& same_signer,
                                           Replace replace = Replace::no);
-
-enum class Bundle { yes, no };
 
 struct SignOptions
 {
@@ -50,6 +51,12 @@ struct SignedImage
   std::optional<oci::Digest> bundle_referrer;
 };
 
+// Writes a sigstore bundle v0.3 of statement and its OCI 1.1 referrer
+// manifest (subject: top) as blobs; returns the referrer's digest.
+Result<oci::Digest> store_bundle(const oci::Layout& layout, const oci::Descriptor& top, const PrivateKey& key,
+                                 std::string_view statement, std::string_view predicate_type,
+                                 std::string_view created);
+
 // Signs top and, when it is an index, each manifest it lists.
 Result<SignedImage> sign_image(const oci::Layout& layout, const oci::Descriptor& top, const PrivateKey& key,
                                const SignOptions& options);
@@ -60,6 +67,8 @@ struct AttestOptions
   std::string predicate_type;
   nlohmann::ordered_json predicate;
   Replace replace = Replace::no;
+  Bundle bundle = Bundle::no; // also a sigstore bundle v0.3 referrer
+  std::string created;        // RFC 3339, for the bundle referrer
 };
 
 Result<StoredAttachment> attest_image(const oci::Layout& layout, const oci::Descriptor& top,
