@@ -28,8 +28,8 @@ int cmd_attest(std::string_view name, std::span<const std::string> argv)
     throw Error("attest: --predicate FILE is required");
   }
   std::string type = args.get("type").value_or("custom");
-  std::string uri = unwrap(signer::predicate_type_uri(type));
-  std::string predicate_text = unwrap(read_file(*predicate_file));
+  std::string uri = must("attest", signer::predicate_type_uri(type));
+  std::string predicate_text = must("attest: predicate", read_file(*predicate_file));
   auto predicate = signer::predicate_from_file(type, predicate_text, now_rfc3339());
   if (!predicate) {
     throw Error(fmt::format("attest: \"{}\": {}", *predicate_file, predicate.error()));

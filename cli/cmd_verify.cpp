@@ -163,7 +163,7 @@ int cmd_verify(std::string_view name, std::span<const std::string> argv)
 
   signer::SignatureClaims claims{digest, std::nullopt, signer::IdentityMatch::repository, {}};
   if (auto identity = args.get("identity")) {
-    auto named = unwrap(signer::normalise_reference(*identity));
+    auto named = must("verify: --identity", signer::normalise_reference(*identity));
     claims.image_reference = *identity;
     claims.match = named.tag.empty() ? signer::IdentityMatch::repository : signer::IdentityMatch::exact;
   }
@@ -205,7 +205,7 @@ int cmd_verify_attestation(std::string_view name, std::span<const std::string> a
   }
   std::optional<std::string> type;
   if (auto name_or_uri = args.get("type")) {
-    type = unwrap(signer::predicate_type_uri(*name_or_uri));
+    type = must("verify-attestation", signer::predicate_type_uri(*name_or_uri));
   }
   const std::string& text = args.positional()[0];
   auto source = open_source(text);

@@ -44,7 +44,7 @@ signer::PrivateKey load_key(const Args& args, std::string_view command)
   if (!path) {
     throw Error(fmt::format("{}: --key KEY is required", command));
   }
-  std::string text = unwrap(read_file(*path));
+  std::string text = must(std::string(command) + ": key", read_file(*path));
   auto key = signer::load_private_key(
       text, [&] { return signer::read_password(fmt::format("\"{}\"", *path), signer::Confirm::no); });
   if (!key) {

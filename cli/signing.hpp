@@ -3,6 +3,7 @@
 // What kiln sign and kiln attest share: the image they write next to, the
 // identity they sign and the key they sign with.
 
+#include "base/error.hpp"
 #include "cli/args.hpp"
 #include "oci/transport.hpp"
 #include "signer/keys.hpp"
@@ -22,6 +23,15 @@ std::string signing_identity(const Args& args, const oci::ImageSource& source, s
 // --key, decrypted with KILN_PASSWORD / COSIGN_PASSWORD or a prompt.
 signer::PrivateKey load_key(const Args& args, std::string_view command);
 std::string now_rfc3339();
+
+// The value, or kiln::Error "<what>: <error>".
+template <typename T> T must(std::string_view what, Result<T> result)
+{
+  if (!result) {
+    throw Error(std::string(what) + ": " + result.error());
+  }
+  return std::move(*result);
+}
 // The -a KEY=VALUE options.
 std::map<std::string, std::string> annotation_options(const Args& args, std::string_view command);
 
