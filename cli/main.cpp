@@ -64,7 +64,8 @@ const Command k_commands[] = {
    "  trusted root) a certificate chain is checked at the current time (BYO-PKI).\n",
    cmd_verify},
   {"verify-attestation", "verify an image's attestations offline",
-   "usage: kiln verify-attestation --key KEY [--type TYPE] [--print-predicate] REF\n",
+   "usage: kiln verify-attestation (--key KEY | keyless flags as for verify) [--type TYPE]\n"
+   "                               [--print-predicate] REF\n",
    cmd_verify_attestation},
   {"parse", "read a Containerfile and print its build model",
    "usage: kiln parse [-f FILE] [--build-arg K=V]... [--target T] [--ignorefile F] [--platform P] --json "

@@ -60,7 +60,7 @@ Result<Envelope> parse_envelope(std::string_view json)
   return envelope;
 }
 
-Result<void> verify_envelope(const Envelope& envelope, const PublicKey& key)
+Result<std::string> verify_envelope(const Envelope& envelope, const PublicKey& key)
 {
   if (envelope.payload_type != k_in_toto_payload_type) {
     return fail(
@@ -69,7 +69,7 @@ Result<void> verify_envelope(const Envelope& envelope, const PublicKey& key)
   std::string signed_bytes = pae(envelope.payload_type, envelope.payload);
   for (const auto& signature : envelope.signatures) {
     if (key.verify(signed_bytes, signature)) {
-      return {};
+      return signature;
     }
   }
   return fail(fmt::format("no DSSE signature verifies with {}", key.describe()));

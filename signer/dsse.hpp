@@ -32,7 +32,7 @@ std::string pae(std::string_view payload_type, std::string_view payload);
 Result<std::string> sign_envelope(const PrivateKey& key, std::string_view payload_type,
                                   std::string_view payload);
 Result<Envelope> parse_envelope(std::string_view json);
-// Ok when at least one signature verifies with key.
-Result<void> verify_envelope(const Envelope& envelope, const PublicKey& key);
+// The first signature that verifies with key.
+Result<std::string> verify_envelope(const Envelope& envelope, const PublicKey& key);
 
 } // namespace kiln::signer

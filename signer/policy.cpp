@@ -384,7 +384,7 @@ PolicyDecision check_image(const Policy& policy, std::string_view reference, con
       std::string why = "none attached";
       bool found = false;
       for (const auto& layer : *layers) {
-        auto verified = verify_attestation(layer, rule->trust.keys, digest, type);
+        auto verified = verify_attestation(layer, rule->trust, digest, type, now);
         if (verified) {
           found = true;
           break;

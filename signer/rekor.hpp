@@ -38,6 +38,11 @@ Result<RekorEntry> verify_rekor_set(std::string_view set_json, const std::vector
 Result<void> check_hashedrekord(const RekorEntry& entry, std::string_view signature,
                                 std::string_view signer_der, std::string_view payload);
 
+// The entry is a dsse 0.0.1 or intoto 0.0.2 record of this DSSE signature by
+// signer_der (a certificate) over payload (the statement).
+Result<void> check_dsse_entry(const RekorEntry& entry, std::string_view signature,
+                              std::string_view signer_der, std::string_view payload);
+
 // RFC 8785 canonical JSON of the SET payload (sorted keys, no whitespace).
 std::string canonical_set_payload(std::string_view body_b64, int64_t integrated_time, std::string_view log_id,
                                   int64_t log_index);

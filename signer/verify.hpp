@@ -62,6 +62,18 @@ struct VerifiedSignature
   std::optional<int64_t> integrated_time;
 };
 
+// A certificate annotation's leaf, checked: it chains (with the chain
+// annotation's and trust's intermediates) to trust's roots at unix time at,
+// and carries trust's identity, host name and issuer.
+struct CertifiedKey
+{
+  PublicKey key;
+  std::string der; // the leaf certificate
+  std::string description;
+};
+Result<CertifiedKey> verify_certificate(const std::map<std::string, std::string>& annotations,
+                                        const CertificateTrust& trust, int64_t at);
+
 Result<VerifiedSignature> verify_signature(const SignatureEvidence& evidence, const TrustMaterial& trust,
                                            const SignatureClaims& claims, int64_t now);
 
