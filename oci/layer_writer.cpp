@@ -1,0 +1,313 @@
+#include "oci/layer_writer.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <thread>
+
+#include <unistd.h>
+
+#include <fmt/core.h>
+
+#include "base/error.hpp"
+#include "base/strings.hpp"
+#include "oci/bounded_queue.hpp"
+#include "oci/tar_writer.hpp"
+
+namespace kiln::oci {
+
+namespace {
+
+// Counts and hashes what passes through to the real sink (the blob digest).
+class HashingSink : public Sink
+{
+public:
+  explicit HashingSink(Sink& out) : m_out(out) {}
+  Result<void> write(const void* data, size_t size) override
+  {
+    m_hasher.update(data, size);
+    return m_out.write(data, size);
+  }
+  Hasher& hasher() { return m_hasher; }
+
+private:
+  Sink& m_out;
+  Hasher m_hasher;
+};
+
+// The tar stream cut into fixed-size chunks; file content is read straight
+// into the chunk being filled.
+class ChunkStream
+{
+public:
+  explicit ChunkStream(BoundedQueue<Chunk>& queue) : m_queue(queue) { fresh(); }
+
+  Result<void> append(const void* data, size_t size)
+  {
+    const auto* p = static_cast<const unsigned char*>(data);
+    while (size > 0) {
+      size_t n = std::min(size, k_chunk_size - m_fill);
+      std::memcpy(m_chunk.data() + m_fill, p, n);
+      m_fill += n;
+      p += n;
+      size -= n;
+      if (m_fill == k_chunk_size && !flush()) {
+        return fail("layer pipeline stopped");
+      }
+    }
+    return {};
+  }
+
+  Result<void> append_zeros(size_t size)
+  {
+    static const unsigned char zeros[1024] = {};
+    while (size > 0) {
+      size_t n = std::min(size, sizeof(zeros));
+      auto appended = append(zeros, n);
+      if (!appended) {
+        return appended;
+      }
+      size -= n;
+    }
+    return {};
+  }
+
+  // Reads exactly `size` bytes of fd into the stream.
+  Result<void> append_file(int fd, uint64_t size, const std::string& path)
+  {
+    while (size > 0) {
+      size_t want = static_cast<size_t>(std::min<uint64_t>(size, k_chunk_size - m_fill));
+      ssize_t n = ::read(fd, m_chunk.data() + m_fill, want);
+      if (n < 0) {
+        if (errno == EINTR) {
+          continue;
+        }
+        return fail(fmt::format("read \"{}\": {}", path, errno_text(errno)));
+      }
+      if (n == 0) {
+        return fail(fmt::format("read \"{}\": file shrank while it was being read ({} bytes missing)", path, size));
+      }
+      m_fill += static_cast<size_t>(n);
+      size -= static_cast<uint64_t>(n);
+      if (m_fill == k_chunk_size && !flush()) {
+        return fail("layer pipeline stopped");
+      }
+    }
+    return {};
+  }
+
+  bool finish()
+  {
+    return m_fill == 0 || flush();
+  }
+
+private:
+  void fresh()
+  {
+    m_chunk.resize(k_chunk_size);
+    m_fill = 0;
+  }
+
+  bool flush()
+  {
+    m_chunk.resize(m_fill);
+    bool pushed = m_queue.push(std::move(m_chunk));
+    m_chunk = Chunk();
+    fresh();
+    return pushed;
+  }
+
+  BoundedQueue<Chunk>& m_queue;
+  Chunk m_chunk;
+  size_t m_fill = 0;
+};
+
+struct Item
+{
+  std::string name; // tar name; directories end with '/'
+  std::string key;  // sort key: the path without a trailing slash
+  LayerEntry entry;
+};
+
+std::string parent_of(const std::string& path)
+{
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? std::string() : path.substr(0, slash);
+}
+
+std::string base_of(const std::string& path)
+{
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+bool valid_layer_path(const std::string& path)
+{
+  if (path.empty() || path.front() == '/' || path.back() == '/') {
+    return false;
+  }
+  for (auto part : split(path, '/')) {
+    if (part.empty() || part == "." || part == "..") {
+      return false;
+    }
+  }
+  return true;
+}
+
+Result<std::vector<Item>> normalise(std::vector<LayerEntry> entries, std::vector<Deletion> deletions,
+                                    std::optional<int64_t> epoch)
+{
+  std::vector<Item> items;
+  items.reserve(entries.size() + deletions.size());
+  for (auto& entry : entries) {
+    if (!valid_layer_path(entry.path)) {
+      return fail(fmt::format("layer entry \"{}\": not a clean relative path", entry.path));
+    }
+    if (epoch && entry.mtime > *epoch) {
+      entry.mtime = *epoch;
+    }
+    std::string name = entry.type == EntryType::directory ? entry.path + "/" : entry.path;
+    std::string key = entry.path;
+    items.push_back({std::move(name), std::move(key), std::move(entry)});
+  }
+  for (auto& deletion : deletions) {
+    bool opaque = deletion.kind == DeletionKind::opaque;
+    if (!(opaque && deletion.path.empty()) && !valid_layer_path(deletion.path)) {
+      return fail(fmt::format("layer deletion \"{}\": not a clean relative path", deletion.path));
+    }
+    std::string parent = opaque ? deletion.path : parent_of(deletion.path);
+    std::string base = opaque ? ".wh..wh..opq" : ".wh." + base_of(deletion.path);
+    std::string path = parent.empty() ? base : parent + "/" + base;
+    LayerEntry marker;
+    marker.path = path;
+    marker.type = EntryType::regular;
+    marker.mode = 0;
+    marker.mtime = epoch.value_or(0);
+    items.push_back({path, path, std::move(marker)});
+  }
+  std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.key < b.key; });
+  for (size_t i = 1; i < items.size(); ++i) {
+    if (items[i].key == items[i - 1].key) {
+      return fail(fmt::format("layer entry \"{}\": listed twice", items[i].key));
+    }
+  }
+  // Hardlinks: the first path of an inode in sorted order carries the data.
+  std::map<std::pair<uint64_t, uint64_t>, std::string> first_path;
+  for (auto& item : items) {
+    auto& entry = item.entry;
+    if (entry.type != EntryType::regular || entry.nlink < 2 || entry.inode == 0) {
+      continue;
+    }
+    auto [it, inserted] = first_path.try_emplace({entry.device, entry.inode}, entry.path);
+    if (!inserted) {
+      entry.type = EntryType::hardlink;
+      entry.hardlink_target = it->second;
+      entry.size = 0;
+    }
+  }
+  return items;
+}
+
+Result<void> produce(std::vector<Item>& items, ChunkStream& stream)
+{
+  for (auto& item : items) {
+    const LayerEntry& entry = item.entry;
+    std::string header = tar_header(entry, item.name, entry.mtime);
+    auto appended = stream.append(header.data(), header.size());
+    if (!appended) {
+      return appended;
+    }
+    if (entry.type != EntryType::regular || entry.size == 0) {
+      continue;
+    }
+    if (!entry.open) {
+      return fail(fmt::format("layer entry \"{}\": no content source", entry.path));
+    }
+    auto fd = entry.open();
+    if (!fd) {
+      return fail(fd.error());
+    }
+    auto copied = stream.append_file(fd->get(), entry.size, entry.path);
+    if (!copied) {
+      return copied;
+    }
+    appended = stream.append_zeros(tar_padding(entry.size));
+    if (!appended) {
+      return appended;
+    }
+  }
+  auto appended = stream.append_zeros(1024);
+  if (!appended) {
+    return appended;
+  }
+  if (!stream.finish()) {
+    return fail("layer pipeline stopped");
+  }
+  return {};
+}
+
+} // namespace
+
+Result<LayerResult> write_layer(std::vector<LayerEntry> entries, std::vector<Deletion> deletions,
+                                const LayerWriteOptions& options, Sink& out)
+{
+  auto items = normalise(std::move(entries), std::move(deletions), options.source_date_epoch);
+  if (!items) {
+    return fail(items.error());
+  }
+  HashingSink blob(out);
+  auto compressor = Compressor::make(options.compression, blob);
+  if (!compressor) {
+    return fail(compressor.error());
+  }
+
+  BoundedQueue<Chunk> queue(4);
+  Hasher diff_hasher;
+  Result<void> consumed;
+  std::thread consumer([&] {
+    while (auto chunk = queue.pop()) {
+      diff_hasher.update(chunk->data(), chunk->size());
+      consumed = (*compressor)->write(std::move(*chunk));
+      if (!consumed) {
+        queue.close();
+        return;
+      }
+    }
+    consumed = (*compressor)->finish();
+  });
+  ChunkStream stream(queue);
+  auto produced = produce(*items, stream);
+  if (!produced) {
+    queue.close();
+  } else {
+    queue.finish();
+  }
+  consumer.join();
+  if (!consumed) {
+    return fail(fmt::format("write layer: {}", consumed.error()));
+  }
+  if (!produced) {
+    return fail(fmt::format("write layer: {}", produced.error()));
+  }
+  LayerResult result{diff_hasher.finish(), blob.hasher().finish(), blob.hasher().bytes(),
+                     std::string(layer_media_type(options.compression.kind))};
+  return result;
+}
+
+Result<std::optional<int64_t>> source_date_epoch_from_env()
+{
+  const char* value = std::getenv("SOURCE_DATE_EPOCH");
+  if (value == nullptr || *value == '\0') {
+    return std::optional<int64_t>();
+  }
+  auto parsed = parse_u64(value);
+  if (!parsed || *parsed > static_cast<uint64_t>(INT64_MAX)) {
+    return fail(fmt::format("SOURCE_DATE_EPOCH=\"{}\": not a non-negative number of seconds", value));
+  }
+  return std::optional<int64_t>(static_cast<int64_t>(*parsed));
+}
+
+} // namespace kiln::oci

@@ -1,0 +1,247 @@
+#include "oci/tree_walk.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <fmt/core.h>
+
+#include "base/error.hpp"
+
+namespace kiln::oci {
+
+Result<Fd> open_beneath(int dir_fd, const std::string& relative)
+{
+  open_how how{};
+  how.flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  long fd;
+  do {
+    fd = ::syscall(SYS_openat2, dir_fd, relative.c_str(), &how, sizeof(how));
+  } while (fd < 0 && (errno == EINTR || errno == EAGAIN));
+  if (fd < 0) {
+    return fail(fmt::format("open \"{}\": {}", relative, errno_text(errno)));
+  }
+  return Fd(static_cast<int>(fd));
+}
+
+std::function<Result<Fd>()> opener_beneath(std::shared_ptr<const Fd> root, std::string relative)
+{
+  return [root = std::move(root), relative = std::move(relative)]() { return open_beneath(root->get(), relative); };
+}
+
+namespace {
+
+struct Walker
+{
+  std::shared_ptr<const Fd> root;
+  WalkMode mode;
+  WalkResult result;
+
+  // Extended attributes of dir_fd/name without following a final symlink:
+  // the l*xattr calls through /proc/self/fd keep the walk fd-relative.
+  Result<std::vector<std::pair<std::string, std::string>>> xattrs(int dir_fd, const std::string& name,
+                                                                    const std::string& rel)
+  {
+    std::string proc = fmt::format("/proc/self/fd/{}/{}", dir_fd, name);
+    std::vector<std::pair<std::string, std::string>> out;
+    ssize_t size = ::llistxattr(proc.c_str(), nullptr, 0);
+    if (size < 0) {
+      if (errno == ENOTSUP || errno == ENODATA) {
+        return out;
+      }
+      return fail(fmt::format("list xattrs of \"{}\": {}", rel, errno_text(errno)));
+    }
+    std::string names(static_cast<size_t>(size), '\0');
+    size = ::llistxattr(proc.c_str(), names.data(), names.size());
+    if (size < 0) {
+      return fail(fmt::format("list xattrs of \"{}\": {}", rel, errno_text(errno)));
+    }
+    names.resize(static_cast<size_t>(size));
+    for (size_t pos = 0; pos < names.size();) {
+      std::string key = names.c_str() + pos;
+      pos += key.size() + 1;
+      if (key.empty() || key.starts_with("system.nfs4")) {
+        continue;
+      }
+      ssize_t vsize = ::lgetxattr(proc.c_str(), key.c_str(), nullptr, 0);
+      if (vsize < 0) {
+        if (errno == ENODATA) {
+          continue;
+        }
+        return fail(fmt::format("read xattr {} of \"{}\": {}", key, rel, errno_text(errno)));
+      }
+      std::string value(static_cast<size_t>(vsize), '\0');
+      vsize = ::lgetxattr(proc.c_str(), key.c_str(), value.data(), value.size());
+      if (vsize < 0) {
+        return fail(fmt::format("read xattr {} of \"{}\": {}", key, rel, errno_text(errno)));
+      }
+      value.resize(static_cast<size_t>(vsize));
+      out.emplace_back(std::move(key), std::move(value));
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  static bool is_overlay_xattr(const std::string& key)
+  {
+    return key.starts_with("trusted.overlay.") || key.starts_with("user.overlay.") ||
+           key.starts_with("user.fuseoverlayfs.");
+  }
+
+  Result<void> walk(int dir_fd, const std::string& prefix)
+  {
+    int dup_fd = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
+    DIR* dir = dup_fd < 0 ? nullptr : ::fdopendir(dup_fd);
+    if (dir == nullptr) {
+      if (dup_fd >= 0) {
+        ::close(dup_fd);
+      }
+      return fail(fmt::format("read directory \"{}\": {}", prefix.empty() ? "." : prefix, errno_text(errno)));
+    }
+    std::vector<std::string> names;
+    while (dirent* d = ::readdir(dir)) {
+      if (std::strcmp(d->d_name, ".") != 0 && std::strcmp(d->d_name, "..") != 0) {
+        names.emplace_back(d->d_name);
+      }
+    }
+    ::closedir(dir);
+    // Sorted here only so errors are reported in a stable order; the layer
+    // writer sorts the full list itself.
+    std::sort(names.begin(), names.end());
+    for (const auto& name : names) {
+      auto added = visit(dir_fd, prefix, name);
+      if (!added) {
+        return added;
+      }
+    }
+    return {};
+  }
+
+  Result<void> visit(int dir_fd, const std::string& prefix, const std::string& name)
+  {
+    std::string rel = prefix.empty() ? name : prefix + "/" + name;
+    struct stat st;
+    if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      return fail(fmt::format("stat \"{}\": {}", rel, errno_text(errno)));
+    }
+    if (mode == WalkMode::overlay_upper) {
+      if (S_ISCHR(st.st_mode) && st.st_rdev == 0) {
+        result.deletions.push_back({rel, DeletionKind::path});
+        return {};
+      }
+      if (name.starts_with(".wh.")) {
+        if (name == ".wh..wh..opq") {
+          result.deletions.push_back({prefix, DeletionKind::opaque});
+        } else {
+          result.deletions.push_back({prefix.empty() ? name.substr(4) : prefix + "/" + name.substr(4),
+                                      DeletionKind::path});
+        }
+        return {};
+      }
+    }
+    LayerEntry entry;
+    entry.path = rel;
+    entry.mode = st.st_mode & 07777;
+    entry.uid = st.st_uid;
+    entry.gid = st.st_gid;
+    entry.mtime = st.st_mtim.tv_sec;
+    entry.device = st.st_dev;
+    entry.inode = st.st_ino;
+    entry.nlink = static_cast<uint32_t>(st.st_nlink);
+    auto attrs = xattrs(dir_fd, name, rel);
+    if (!attrs) {
+      return fail(attrs.error());
+    }
+    for (auto& attr : *attrs) {
+      if (mode == WalkMode::overlay_upper && is_overlay_xattr(attr.first)) {
+        if (S_ISDIR(st.st_mode) && attr.first.ends_with("overlay.opaque") && attr.second == "y") {
+          result.deletions.push_back({rel, DeletionKind::opaque});
+        }
+        continue;
+      }
+      entry.xattrs.push_back(std::move(attr));
+    }
+    switch (st.st_mode & S_IFMT) {
+    case S_IFREG:
+      entry.type = EntryType::regular;
+      entry.size = static_cast<uint64_t>(st.st_size);
+      entry.open = opener_beneath(root, rel);
+      break;
+    case S_IFDIR: {
+      entry.type = EntryType::directory;
+      result.entries.push_back(std::move(entry));
+      Fd sub(::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!sub) {
+        return fail(fmt::format("open directory \"{}\": {}", rel, errno_text(errno)));
+      }
+      return walk(sub.get(), rel);
+    }
+    case S_IFLNK: {
+      entry.type = EntryType::symlink;
+      std::string target(static_cast<size_t>(st.st_size > 0 ? st.st_size : 4096) + 1, '\0');
+      ssize_t n = ::readlinkat(dir_fd, name.c_str(), target.data(), target.size());
+      if (n < 0) {
+        return fail(fmt::format("read link \"{}\": {}", rel, errno_text(errno)));
+      }
+      target.resize(static_cast<size_t>(n));
+      entry.link_target = std::move(target);
+      break;
+    }
+    case S_IFCHR:
+    case S_IFBLK:
+      entry.type = S_ISCHR(st.st_mode) ? EntryType::char_device : EntryType::block_device;
+      entry.dev_major = major(st.st_rdev);
+      entry.dev_minor = minor(st.st_rdev);
+      break;
+    case S_IFIFO:
+      entry.type = EntryType::fifo;
+      break;
+    default:
+      // Sockets have no meaning in an image; tar skips them too.
+      return {};
+    }
+    result.entries.push_back(std::move(entry));
+    return {};
+  }
+};
+
+} // namespace
+
+Result<WalkResult> walk_tree(int dir_fd, WalkMode mode)
+{
+  int copy = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
+  if (copy < 0) {
+    return fail(fmt::format("walk directory: {}", errno_text(errno)));
+  }
+  Walker walker{std::make_shared<const Fd>(copy), mode, {}};
+  auto walked = walker.walk(walker.root->get(), "");
+  if (!walked) {
+    return fail(walked.error());
+  }
+  return std::move(walker.result);
+}
+
+Result<WalkResult> walk_tree(const std::string& dir, WalkMode mode)
+{
+  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) {
+    return fail(fmt::format("open directory \"{}\": {}", dir, errno_text(errno)));
+  }
+  auto result = walk_tree(fd.get(), mode);
+  if (!result) {
+    return fail(fmt::format("walk \"{}\": {}", dir, result.error()));
+  }
+  return result;
+}
+
+} // namespace kiln::oci
