@@ -162,4 +162,27 @@ Result<void> RootfsCache::apply_into(const fs::path& dir, const oci::Layout& lay
   return run_in_namespace(m_map, [&]() -> Result<void> { return apply_layers(*opened, {layer}, {diff_id}, warn); });
 }
 
+Result<fs::path> flatten_image(const oci::Layout& layout, const std::vector<oci::Descriptor>& layers,
+                               const std::vector<oci::Digest>& diff_ids, const fs::path& cache_dir,
+                               const std::function<void(const std::string&)>& warn)
+{
+  auto cache = RootfsCache::open(cache_dir / "rootfs", current_id_map());
+  if (!cache) {
+    return fail(cache.error());
+  }
+  return cache->ensure(layout, layers, diff_ids, warn);
+}
+
+fs::path default_cache_dir()
+{
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && xdg[0] == '/') {
+    return fs::path(xdg) / "kiln";
+  }
+  if (::geteuid() == 0) {
+    return "/var/cache/kiln";
+  }
+  const char* home = std::getenv("HOME");
+  return fs::path(home != nullptr && home[0] != '\0' ? home : "/") / ".cache" / "kiln";
+}
+
 } // namespace kiln::builder

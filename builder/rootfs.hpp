@@ -48,4 +48,18 @@ private:
   IdMap m_map;
 };
 
+// The flattened root filesystem of an image whose blobs are in layout,
+// through the rootfs cache under cache_dir with the current user's id map
+// (what `kiln scan REF` and `kiln build --scan` read).
+Result<std::filesystem::path> flatten_image(const oci::Layout& layout, const std::vector<oci::Descriptor>& layers,
+                                            const std::vector<oci::Digest>& diff_ids,
+                                            const std::filesystem::path& cache_dir,
+                                            const std::function<void(const std::string&)>& warn);
+
+// kiln's cache directory: --cache-dir, else $XDG_CACHE_HOME/kiln, else
+// ~/.cache/kiln; as root /var/cache/kiln, because container root is an
+// unprivileged host id that must be able to reach it (buildah keeps root's
+// storage under /var/lib/containers for the same reason).
+std::filesystem::path default_cache_dir();
+
 } // namespace kiln::builder

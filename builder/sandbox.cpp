@@ -305,6 +305,7 @@ Result<RunResult> run(const RootfsLayers& layers, const Command& command, const 
   plan.mounts = mounts;
   plan.stdin_mode = options.stdin_mode;
   plan.single_id = map.single_id();
+  plan.root_host_uid = map.uids.to_host(0).value_or(0);
 
   auto report = make_pipe();
   auto out = make_pipe();

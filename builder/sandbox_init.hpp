@@ -32,6 +32,7 @@ struct InitPlan
   std::vector<std::string> secret_data; // one per SecretMount, in order
   Stdin stdin_mode = Stdin::null;
   bool single_id = false;
+  uint32_t root_host_uid = 0; // the host uid container root maps to
 };
 
 struct InitFds

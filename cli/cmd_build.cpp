@@ -7,8 +7,15 @@
 
 #include "base/strings.hpp"
 #include "builder/engine.hpp"
+#include "builder/rootfs.hpp"
 #include "cli/commands.hpp"
 #include "cli/resolve.hpp"
+#include "cli/scanning.hpp"
+#include "cli/signing.hpp"
+#include "oci/image.hpp"
+#include "signer/payload.hpp"
+#include "signer/statement.hpp"
+#include "signer/store.hpp"
 #include "oci/layer_writer.hpp"
 
 namespace fs = std::filesystem;
@@ -16,21 +23,6 @@ namespace fs = std::filesystem;
 namespace kiln::cli {
 
 namespace {
-
-// As root, container root is an unprivileged host id that must be able to
-// reach the cache, so root's cache lives under /var/cache (buildah keeps
-// root's storage under /var/lib/containers for the same reason).
-fs::path default_cache_dir()
-{
-  if (::geteuid() == 0 && std::getenv("XDG_CACHE_HOME") == nullptr) {
-    return "/var/cache/kiln";
-  }
-  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && xdg[0] == '/') {
-    return fs::path(xdg) / "kiln";
-  }
-  const char* home = std::getenv("HOME");
-  return fs::path(home != nullptr && home[0] != '\0' ? home : "/") / ".cache" / "kiln";
-}
 
 std::pair<std::string, std::string> split_pair(std::string_view option, const std::string& text)
 {
@@ -88,6 +80,14 @@ int cmd_build(std::string_view name, std::span<const std::string> argv)
              {"secret"},
              {"cache-dir"},
              {"policy"},
+             {"scan", Takes::none},
+             {"db"},
+             {"fail-on"},
+             {"ignore-unfixed", Takes::none},
+             {"ignore-file"},
+             {"max-db-age"},
+             {"format"},
+             {"sign-key"},
              {"insecure-allow-unverified-base", Takes::none}});
   args.expect_positional(1, 1, "kiln build [options] CONTEXT");
   builder::BuildOptions options;
@@ -141,7 +141,7 @@ int cmd_build(std::string_view name, std::span<const std::string> argv)
   for (const auto& secret : args.all("secret")) {
     options.secrets.push_back(parse_secret(secret));
   }
-  options.cache_dir = args.get("cache-dir").value_or(default_cache_dir().string());
+  options.cache_dir = args.get("cache-dir").value_or(builder::default_cache_dir().string());
   if (auto policy = args.get("policy")) {
     options.policy = *policy;
   }
@@ -159,10 +159,73 @@ int cmd_build(std::string_view name, std::span<const std::string> argv)
       fmt::print(stderr, "{}", text);
     }
   };
+  // Scanning and signing are checked before the build, so a bad option or
+  // key fails fast; the key's password is asked for now, not after the build.
+  std::optional<ScanSettings> scan;
+  if (args.has("scan")) {
+    scan = scan_settings(args, argv, "build --scan");
+  } else if (args.has("db") || args.has("fail-on")) {
+    throw Error("build: --db and --fail-on go with --scan");
+  }
+  std::optional<signer::PrivateKey> key;
+  if (auto key_file = args.get("sign-key")) {
+    for (const auto& destination : options.destinations) {
+      if (destination.transport != oci::Transport::oci && destination.transport != oci::Transport::local) {
+        throw Error(fmt::format("build --sign-key: \"{}\": signatures are stored next to the image, so sign into "
+                                "an oci: layout or the local store (then kiln copy)",
+                                destination.str()));
+      }
+    }
+    key = load_key_file(*key_file, "build --sign-key");
+  }
   builder::SignalCancel cancel;
   options.cancel_fd = cancel.cancel_fd();
   auto result = builder::build(options);
   std::string digest = result.manifest.digest.str();
+  int status = 0;
+  std::optional<scanner::Report> report;
+  if (scan && !options.destinations.empty()) {
+    // Scan what was written: the first destination, read back like any image.
+    auto source = unwrap(oci::ImageSource::open(options.destinations.front()));
+    auto image = unwrap(oci::load_image(source.layout(), result.manifest, options.platform));
+    auto rootfs = unwrap(builder::flatten_image(source.layout(), image.manifest.layers, image.config.diff_ids,
+                                                options.cache_dir, [](const std::string& line) {
+                                                  fmt::print(stderr, "kiln: warning: {}\n", line);
+                                                }));
+    scan->options.target = options.destinations.front().str();
+    scan->options.target_digest = digest;
+    report = scan_directory(rootfs, *scan);
+    if (!args.get("format")) {
+      scan->format = scanner::Format::table;
+    }
+    fmt::print(stderr, "{}", scanner::render(*report, scan->format));
+    if (scan->threshold && scanner::trips(*report, *scan->threshold)) {
+      fmt::print(stderr, "kiln: build --scan: findings at or above {} remain (--fail-on)\n",
+                 scanner::severity_name(*scan->threshold));
+      status = 3;
+    }
+  }
+  if (key) {
+    for (const auto& destination : options.destinations) {
+      auto source = unwrap(oci::ImageSource::open(destination));
+      std::string identity = signing_identity(args, source, "build --sign-key");
+      signer::SignOptions sign_options;
+      sign_options.identity = identity;
+      unwrap(signer::sign_image(source.layout(), source.top(), *key, sign_options));
+      if (report) {
+        for (auto [type, predicate] : {std::pair{"vuln", scanner::to_cosign_vuln(*report)},
+                                       std::pair{"cyclonedx", scanner::to_cyclonedx(*report)}}) {
+          signer::AttestOptions attest{signer::repository_of(identity), unwrap(signer::predicate_type_uri(type)),
+                                       nlohmann::ordered_json::parse(predicate.dump()), signer::Replace::same_predicate_type};
+          unwrap(signer::attest_image(source.layout(), source.top(), *key, attest));
+        }
+      }
+      if (!quiet) {
+        fmt::print(stderr, "signed {} as {}{}\n", destination.str(), identity,
+                   report ? " with vuln and CycloneDX attestations" : "");
+      }
+    }
+  }
   if (auto file = args.get("digestfile")) {
     unwrap(write_file_atomic(*file, digest + "\n", Durable::no));
   }
@@ -172,7 +235,7 @@ int cmd_build(std::string_view name, std::span<const std::string> argv)
     }
   }
   fmt::print("{}\n", digest);
-  return 0;
+  return status;
 }
 
 } // namespace kiln::cli

@@ -1,13 +1,12 @@
-#include <string>
-#include <vector>
-
-#include <fmt/core.h>
-
 #include "base/error.hpp"
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "scanner/advisory_db.hpp"
 #include "scanner/db_import.hpp"
+
+#include <fmt/core.h>
+#include <string>
+#include <vector>
 
 namespace kiln::cli {
 
@@ -15,7 +14,8 @@ namespace {
 
 int db_import(std::span<const std::string> args)
 {
-  Args parsed("db import", args, {{"output", Takes::value, 'o'}, {"uri"}, {"version"}, {"quiet", Takes::none, 'q'}});
+  Args parsed("db import", args,
+              {{"output", Takes::value, 'o'}, {"uri"}, {"version"}, {"quiet", Takes::none, 'q'}});
   parsed.expect_positional(1, SIZE_MAX, "kiln db import SRC... -o DB");
   auto output = parsed.get("output");
   if (!output) {

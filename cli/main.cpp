@@ -32,7 +32,12 @@ const Command k_commands[] = {
    "  --policy FILE           the trust policy (else $KILN_POLICY, ./kiln.toml,\n"
    "                          $XDG_CONFIG_HOME/kiln/kiln.toml, /etc/kiln/kiln.toml)\n"
    "  --insecure-allow-unverified-base   with no policy, build on bases whose signature was\n"
-   "                          not verified\n",
+   "                          not verified\n"
+   "  --scan --db DB          scan the written image against an advisory DB (kiln db import);\n"
+   "                          --fail-on low|medium|high|critical exits 3 when findings remain;\n"
+   "                          --ignore-unfixed, --ignore-file F, --format as kiln scan\n"
+   "  --sign-key KEY          sign each destination (cosign format); with --scan, attach the\n"
+   "                          vuln report and the CycloneDX SBOM as signed attestations\n",
    cmd_build},
   {"import", "make a one-layer image from a rootfs tarball or directory",
    "usage: kiln import ROOTFS.tar|DIR -t REF [-t REF]... [options]\n\n"
@@ -142,10 +147,12 @@ const Command k_commands[] = {
    "  -q, --quiet             do not stream output; on failure print its last lines\n"
    "  --print-idmap           print the container-to-host id map kiln uses and exit\n",
    cmd_run},
-  {"scan", "catalogue a root filesystem's packages and match them against an advisory DB",
-   "usage: kiln scan --rootfs DIR --db DB [--format table|json|sarif|cyclonedx|spdx|cosign-vuln]\n"
+  {"scan", "catalogue an image's or a directory's packages and match them against an advisory DB",
+   "usage: kiln scan REF|--rootfs DIR --db DB [--format table|json|sarif|cyclonedx|spdx|cosign-vuln]\n"
    "                 [--output FILE] [--fail-on low|medium|high|critical] [--ignore-unfixed]\n"
-   "                 [--ignore-file kiln-ignore.toml] [--name NAME] [--max-db-age DAYS]\n\n"
+   "                 [--ignore-file kiln-ignore.toml] [--name NAME] [--max-db-age DAYS]\n"
+   "                 [--platform OS/ARCH] [--cache-dir DIR]\n\n"
+   "REF is any kiln image reference; its layers are flattened once into kiln's cache.\n"
    "Exit status 3 when a finding at or above --fail-on remains after the ignore rules\n"
    "(UNKNOWN severities never trip it). --max-db-age (default 30, 0: off) warns when the\n"
    "DB's newest record is older; a stale DB is never an error.\n",

@@ -44,9 +44,16 @@ signer::PrivateKey load_key(const Args& args, std::string_view command)
   if (!path) {
     throw Error(fmt::format("{}: --key KEY is required", command));
   }
+  return load_key_file(*path, command);
+}
+
+signer::PrivateKey load_key_file(const std::string& file, std::string_view command)
+{
+  const std::string* path = &file;
   std::string text = must(std::string(command) + ": key", read_file(*path));
-  auto key = signer::load_private_key(
-      text, [&] { return signer::read_password(fmt::format("\"{}\"", *path), signer::Confirm::no); });
+  auto key = signer::load_private_key(text, [&] {
+    return signer::read_password(fmt::format("\"{}\"", *path), signer::Confirm::no);
+  });
   if (!key) {
     throw Error(fmt::format("{}: load key \"{}\": {}", command, *path, key.error()));
   }

@@ -22,6 +22,7 @@ oci::ImageSource open_signable(std::string_view command, const std::string& text
 std::string signing_identity(const Args& args, const oci::ImageSource& source, std::string_view command);
 // --key, decrypted with KILN_PASSWORD / COSIGN_PASSWORD or a prompt.
 signer::PrivateKey load_key(const Args& args, std::string_view command);
+signer::PrivateKey load_key_file(const std::string& path, std::string_view command);
 std::string now_rfc3339();
 
 // The value, or kiln::Error "<what>: <error>".

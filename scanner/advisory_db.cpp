@@ -1,16 +1,15 @@
 #include "scanner/advisory_db.hpp"
 
+#include "base/error.hpp"
+#include "base/fileio.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <fcntl.h>
+#include <fmt/core.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <fmt/core.h>
-
-#include "base/error.hpp"
-#include "base/fileio.hpp"
 
 namespace kiln::scanner {
 
@@ -173,12 +172,16 @@ AdvisoryDb::~AdvisoryDb() = default;
 
 Result<AdvisoryDb> AdvisoryDb::open(const std::filesystem::path& path)
 {
-  auto bad = [&](const std::string& why) { return fail(fmt::format("open advisory DB {}: {}", path.string(), why)); };
+  auto bad = [&](const std::string& why) {
+    return fail(fmt::format("open advisory DB {}: {}", path.string(), why));
+  };
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) {
     return bad(errno_text(errno));
   }
-  struct stat st{};
+  struct stat st
+  {
+  };
   if (fstat(fd.get(), &st) != 0) {
     return bad(errno_text(errno));
   }
@@ -187,7 +190,8 @@ Result<AdvisoryDb> AdvisoryDb::open(const std::filesystem::path& path)
   }
   auto size = static_cast<size_t>(st.st_size);
   if (size < k_header_size) {
-    return bad(size < k_db_magic.size() ? "file is truncated or empty" : "file is truncated (no complete header)");
+    return bad(size < k_db_magic.size() ? "file is truncated or empty"
+                                        : "file is truncated (no complete header)");
   }
   void* p = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
   if (p == MAP_FAILED) {
@@ -209,7 +213,8 @@ Result<AdvisoryDb> AdvisoryDb::open(const std::filesystem::path& path)
   }
   uint64_t declared = get64(base + 16);
   if (declared != size) {
-    return bad(fmt::format("file is truncated or damaged: header says {} bytes, file has {}", declared, size));
+    return bad(
+        fmt::format("file is truncated or damaged: header says {} bytes, file has {}", declared, size));
   }
   if (std::string_view(base + size - 8, 8) != k_db_trailer) {
     return bad("file is damaged: trailer missing");

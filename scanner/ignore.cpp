@@ -1,9 +1,9 @@
 #include "scanner/ignore.hpp"
 
+#include "base/fileio.hpp"
+
 #include <fmt/core.h>
 #include <toml++/toml.h>
-
-#include "base/fileio.hpp"
 
 namespace kiln::scanner {
 
@@ -30,15 +30,16 @@ Result<IgnoreList> parse_ignore(std::string_view text, const std::string& source
   try {
     table = toml::parse(text, source);
   } catch (const toml::parse_error& e) {
-    return fail(fmt::format("read ignore file {}:{}:{}: {}", source, e.source().begin.line, e.source().begin.column,
-                            e.description()));
+    return fail(fmt::format("read ignore file {}:{}:{}: {}", source, e.source().begin.line,
+                            e.source().begin.column, e.description()));
   }
   IgnoreList list;
   list.source = source;
   const auto* entries = table["ignore"].as_array();
   if (!entries) {
     if (table.contains("ignore")) {
-      return fail(fmt::format("read ignore file {}: \"ignore\" must be an array of tables ([[ignore]])", source));
+      return fail(
+          fmt::format("read ignore file {}: \"ignore\" must be an array of tables ([[ignore]])", source));
     }
     return list;
   }
@@ -64,11 +65,12 @@ Result<IgnoreList> parse_ignore(std::string_view text, const std::string& source
     } else if (auto text_date = (*entry)["expires"].value<std::string>()) {
       rule.expires = *text_date;
     } else if (entry->contains("expires")) {
-      return fail(fmt::format("read ignore file {}:{}: entry {}: expires must be a date", source, line, rule.id));
+      return fail(
+          fmt::format("read ignore file {}:{}: entry {}: expires must be a date", source, line, rule.id));
     }
     if (!rule.expires.empty() && !valid_date(rule.expires)) {
-      return fail(fmt::format("read ignore file {}:{}: entry {}: expires \"{}\" is not YYYY-MM-DD", source, line,
-                              rule.id, rule.expires));
+      return fail(fmt::format("read ignore file {}:{}: entry {}: expires \"{}\" is not YYYY-MM-DD", source,
+                              line, rule.id, rule.expires));
     }
     list.rules.push_back(std::move(rule));
   }

@@ -9,11 +9,11 @@
 //                                   # that day on the entry no longer suppresses
 //   package = "starlette"           # optional: only this package name
 
+#include "base/result.hpp"
+
 #include <filesystem>
 #include <string>
 #include <vector>
-
-#include "base/result.hpp"
 
 namespace kiln::scanner {
 

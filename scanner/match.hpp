@@ -5,13 +5,13 @@
 // range, "introduced 0" as a sentinel, fixed exclusive, last_affected
 // inclusive, and fixed/last_affected/limit before introduced on ties.
 
+#include "scanner/osv.hpp"
+#include "scanner/version.hpp"
+
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "scanner/osv.hpp"
-#include "scanner/version.hpp"
 
 namespace kiln::scanner {
 
@@ -21,10 +21,10 @@ VersionScheme scheme_for(Ecosystem ecosystem);
 // What one installed package is matched as.
 struct Query
 {
-  std::string ecosystem;  // exactly as in OSV, e.g. "Debian:12"
+  std::string ecosystem; // exactly as in OSV, e.g. "Debian:12"
   Ecosystem kind = Ecosystem::unsupported;
-  std::string name;       // normalised (normalise_name)
-  std::string version;    // the source version for Debian
+  std::string name;    // normalised (normalise_name)
+  std::string version; // the source version for Debian
 };
 
 struct Hit

@@ -1,10 +1,10 @@
 #include "scanner/output.hpp"
 
-#include <openssl/rand.h>
-
 #include "base/error.hpp"
 #include "base/strings.hpp"
 #include "scanner/package.hpp"
+
+#include <openssl/rand.h>
 
 namespace kiln::scanner {
 

@@ -4,13 +4,12 @@
 // for code scanning, CycloneDX 1.5 and SPDX 2.3 SBOMs, and the cosign vuln
 // predicate (specs/scanning.md §6, specs/signing.md §4.4).
 
+#include "scanner/report.hpp"
+
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
-
-#include "scanner/report.hpp"
 
 namespace kiln::scanner {
 
@@ -22,7 +21,7 @@ std::optional<Format> parse_format(std::string_view name);
 std::string render(const Report& report, Format format);
 
 std::string to_table(const Report& report);
-nlohmann::json to_json(const Report& report);      // schema "kiln.scan/v1"
+nlohmann::json to_json(const Report& report); // schema "kiln.scan/v1"
 nlohmann::json to_sarif(const Report& report);
 nlohmann::json to_cyclonedx(const Report& report);
 nlohmann::json to_spdx(const Report& report);

@@ -1,8 +1,8 @@
-#include <map>
-
 #include "kiln_config.h"
 #include "scanner/output.hpp"
 #include "scanner/purl.hpp"
+
+#include <map>
 
 namespace kiln::scanner {
 
@@ -12,7 +12,8 @@ namespace {
 
 json summary(const Report& report)
 {
-  std::map<std::string, size_t> counts{{"CRITICAL", 0}, {"HIGH", 0}, {"MEDIUM", 0}, {"LOW", 0}, {"UNKNOWN", 0}};
+  std::map<std::string, size_t> counts{
+      {"CRITICAL", 0}, {"HIGH", 0}, {"MEDIUM", 0}, {"LOW", 0}, {"UNKNOWN", 0}};
   for (const auto& f : report.findings) {
     auto s = f.rating.severity == Severity::none ? Severity::low : f.rating.severity;
     ++counts[std::string(severity_name(s))];
@@ -31,18 +32,18 @@ json finding_json(const Report& report, const Finding& f)
     via.push_back("range");
   }
   json out = {
-    {"id", f.id},
-    {"aliases", f.aliases},
-    {"package", p.name},
-    {"version", p.version},
-    {"purl", purl(p, report.catalogue.distro)},
-    {"location", p.location},
-    {"ecosystem", f.ecosystem},
-    {"severity", severity_name(f.rating.severity)},
-    {"fixed_in", f.fixed_in ? json(*f.fixed_in) : json(nullptr)},
-    {"state", f.fixed_in ? "fixed" : "affected/unfixed"},
-    {"via", via},
-    {"summary", f.summary},
+      {"id", f.id},
+      {"aliases", f.aliases},
+      {"package", p.name},
+      {"version", p.version},
+      {"purl", purl(p, report.catalogue.distro)},
+      {"location", p.location},
+      {"ecosystem", f.ecosystem},
+      {"severity", severity_name(f.rating.severity)},
+      {"fixed_in", f.fixed_in ? json(*f.fixed_in) : json(nullptr)},
+      {"state", f.fixed_in ? "fixed" : "affected/unfixed"},
+      {"via", via},
+      {"summary", f.summary},
   };
   if (p.type == PackageType::deb) {
     out["source"] = p.source_name;
@@ -79,8 +80,8 @@ json to_json(const Report& report)
   const auto& cat = report.catalogue;
   json packages = json::array();
   for (const auto& p : cat.packages) {
-    json item = {{"type", package_type_name(p.type)}, {"name", p.name},           {"version", p.version},
-                 {"purl", purl(p, cat.distro)}, {"location", p.location}, {"layer", p.layer}};
+    json item = {{"type", package_type_name(p.type)}, {"name", p.name},         {"version", p.version},
+                 {"purl", purl(p, cat.distro)},       {"location", p.location}, {"layer", p.layer}};
     if (!p.arch.empty()) {
       item["arch"] = p.arch;
     }
@@ -100,22 +101,22 @@ json to_json(const Report& report)
     suppressed.push_back(item);
   }
   return {
-    {"schema", "kiln.scan/v1"},
-    {"scanner", {{"name", "kiln"}, {"version", KILN_VERSION}}},
-    {"target", {{"name", report.options.target}, {"digest", report.options.target_digest}}},
-    {"distro",
-     {{"id", cat.distro.id},
-      {"version_id", cat.distro.version_id},
-      {"pretty_name", cat.distro.pretty_name},
-      {"ecosystem", cat.distro.ecosystem}}},
-    {"db", report.db},
-    {"started", report.started},
-    {"finished", report.finished},
-    {"summary", summary(report)},
-    {"packages", packages},
-    {"findings", findings_json(report)},
-    {"suppressed", suppressed},
-    {"warnings", report.warnings},
+      {"schema", "kiln.scan/v1"},
+      {"scanner", {{"name", "kiln"}, {"version", KILN_VERSION}}},
+      {"target", {{"name", report.options.target}, {"digest", report.options.target_digest}}},
+      {"distro",
+       {{"id", cat.distro.id},
+        {"version_id", cat.distro.version_id},
+        {"pretty_name", cat.distro.pretty_name},
+        {"ecosystem", cat.distro.ecosystem}}},
+      {"db", report.db},
+      {"started", report.started},
+      {"finished", report.finished},
+      {"summary", summary(report)},
+      {"packages", packages},
+      {"findings", findings_json(report)},
+      {"suppressed", suppressed},
+      {"warnings", report.warnings},
   };
 }
 
@@ -123,13 +124,14 @@ json to_cosign_vuln(const Report& report)
 {
   json parameters = report.options.invocation.empty() ? json(nullptr) : json(report.options.invocation);
   return {
-    {"invocation", {{"parameters", parameters}, {"uri", ""}, {"event_id", ""}, {"builder.id", "kiln"}}},
-    {"scanner",
-     {{"uri", std::string("pkg:generic/kiln@") + KILN_VERSION},
-      {"version", KILN_VERSION},
-      {"db", {{"uri", report.db.value("uri", "")}, {"version", report.db.value("version", "")}}},
-      {"result", {{"schema", "kiln.scan/v1"}, {"summary", summary(report)}, {"findings", findings_json(report)}}}}},
-    {"metadata", {{"scanStartedOn", report.started}, {"scanFinishedOn", report.finished}}},
+      {"invocation", {{"parameters", parameters}, {"uri", ""}, {"event_id", ""}, {"builder.id", "kiln"}}},
+      {"scanner",
+       {{"uri", std::string("pkg:generic/kiln@") + KILN_VERSION},
+        {"version", KILN_VERSION},
+        {"db", {{"uri", report.db.value("uri", "")}, {"version", report.db.value("version", "")}}},
+        {"result",
+         {{"schema", "kiln.scan/v1"}, {"summary", summary(report)}, {"findings", findings_json(report)}}}}},
+      {"metadata", {{"scanStartedOn", report.started}, {"scanFinishedOn", report.finished}}},
   };
 }
 

@@ -1,10 +1,9 @@
-#include <map>
-
-#include <fmt/core.h>
-
 #include "base/strings.hpp"
 #include "kiln_config.h"
 #include "scanner/output.hpp"
+
+#include <fmt/core.h>
+#include <map>
 
 namespace kiln::scanner {
 
@@ -71,44 +70,47 @@ json to_sarif(const Report& report)
       if (auto s = security_severity(f.rating)) {
         properties["security-severity"] = *s;
       }
-      std::string fix = f.fixed_in ? fmt::format("Upgrade {} to {}", p.name, *f.fixed_in) : "No fix is available yet";
+      std::string fix =
+          f.fixed_in ? fmt::format("Upgrade {} to {}", p.name, *f.fixed_in) : "No fix is available yet";
       std::string fix_md = f.fixed_in ? fmt::format("Upgrade **{}** to {}", p.name, *f.fixed_in) : fix;
       rules.push_back({
-        {"id", f.id},
-        {"shortDescription", {{"text", fmt::format("{}: {}{}", p.name, title, cve.empty() ? "" : " (" + cve + ")")}}},
-        {"fullDescription", {{"text", f.details.empty() ? title : f.details}}},
-        {"helpUri", "https://osv.dev/vulnerability/" + f.id},
-        {"help", {{"text", fix}, {"markdown", fix_md}}},
-        {"properties", properties},
+          {"id", f.id},
+          {"shortDescription",
+           {{"text", fmt::format("{}: {}{}", p.name, title, cve.empty() ? "" : " (" + cve + ")")}}},
+          {"fullDescription", {{"text", f.details.empty() ? title : f.details}}},
+          {"helpUri", "https://osv.dev/vulnerability/" + f.id},
+          {"help", {{"text", fix}, {"markdown", fix_md}}},
+          {"properties", properties},
       });
     }
     std::string message = fmt::format("{} {} is affected by {}{}. {}", p.name, p.version, f.id,
                                       cve.empty() ? "" : " (" + cve + ")",
                                       f.fixed_in ? "Fixed in " + *f.fixed_in + "." : "No fix is available.");
     results.push_back({
-      {"ruleId", f.id},
-      {"ruleIndex", it->second},
-      {"level", level(f.rating.severity)},
-      {"message", {{"text", message}}},
-      {"locations",
-       {{{"physicalLocation", {{"artifactLocation", {{"uri", p.location}}}, {"region", {{"startLine", 1}}}}}}}},
+        {"ruleId", f.id},
+        {"ruleIndex", it->second},
+        {"level", level(f.rating.severity)},
+        {"message", {{"text", message}}},
+        {"locations",
+         {{{"physicalLocation",
+            {{"artifactLocation", {{"uri", p.location}}}, {"region", {{"startLine", 1}}}}}}}},
     });
   }
   std::string target = report.options.target.empty() ? "rootfs" : report.options.target;
   return {
-    {"version", "2.1.0"},
-    {"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
-    {"runs",
-     {{
-       {"tool",
-        {{"driver",
-          {{"name", "kiln"},
-           {"version", KILN_VERSION},
-           {"informationUri", "https://example.invalid/kiln"},
-           {"rules", rules}}}}},
-       {"automationDetails", {{"id", "kiln/" + target + "/"}}},
-       {"results", results},
-     }}},
+      {"version", "2.1.0"},
+      {"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
+      {"runs",
+       {{
+           {"tool",
+            {{"driver",
+              {{"name", "kiln"},
+               {"version", KILN_VERSION},
+               {"informationUri", "https://example.invalid/kiln"},
+               {"rules", rules}}}}},
+           {"automationDetails", {{"id", "kiln/" + target + "/"}}},
+           {"results", results},
+       }}},
   };
 }
 

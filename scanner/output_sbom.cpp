@@ -1,11 +1,10 @@
-#include <cctype>
-#include <set>
-
-#include <fmt/core.h>
-
 #include "kiln_config.h"
 #include "scanner/output.hpp"
 #include "scanner/purl.hpp"
+
+#include <cctype>
+#include <fmt/core.h>
+#include <set>
 
 namespace kiln::scanner {
 
@@ -71,8 +70,8 @@ json to_cyclonedx(const Report& report)
     if (!p.layer.empty()) {
       properties.push_back({{"name", "kiln:layer"}, {"value", p.layer}});
     }
-    json c = {{"type", "library"}, {"bom-ref", ref}, {"name", p.name}, {"version", p.version}, {"purl", id},
-              {"properties", properties}};
+    json c = {{"type", "library"},    {"bom-ref", ref}, {"name", p.name},
+              {"version", p.version}, {"purl", id},     {"properties", properties}};
     if (!p.licence.empty()) {
       c["licenses"] = json::array({{{"license", {{"name", p.licence}}}}});
     }
@@ -85,22 +84,26 @@ json to_cyclonedx(const Report& report)
     const auto& p = cat.packages[f.package];
     json references = json::array();
     for (const auto& a : f.aliases) {
-      references.push_back({{"id", a}, {"source", a.starts_with("CVE-") ? json{{"name", "NVD"}} : advisory_source(a)}});
+      references.push_back(
+          {{"id", a}, {"source", a.starts_with("CVE-") ? json{{"name", "NVD"}} : advisory_source(a)}});
     }
-    json rating = {{"severity", lower_severity(f.rating.severity == Severity::none ? Severity::low : f.rating.severity)}};
+    json rating = {{"severity",
+                    lower_severity(f.rating.severity == Severity::none ? Severity::low : f.rating.severity)}};
     if (f.rating.score) {
       rating["score"] = *f.rating.score;
       rating["method"] = rating_method(f.rating.vector);
       rating["vector"] = f.rating.vector;
     }
     json v = {
-      {"bom-ref", fmt::format("v{}", ++n)},
-      {"id", f.id},
-      {"source", advisory_source(f.id)},
-      {"ratings", json::array({rating})},
-      {"recommendation", recommendation(report, f)},
-      {"affects", json::array({{{"ref", ref_of[f.package]}, {"versions", json::array({{{"version", p.version}, {"status", "affected"}}})}}})},
-      {"analysis", {{"state", "in_triage"}}},
+        {"bom-ref", fmt::format("v{}", ++n)},
+        {"id", f.id},
+        {"source", advisory_source(f.id)},
+        {"ratings", json::array({rating})},
+        {"recommendation", recommendation(report, f)},
+        {"affects",
+         json::array({{{"ref", ref_of[f.package]},
+                       {"versions", json::array({{{"version", p.version}, {"status", "affected"}}})}}})},
+        {"analysis", {{"state", "in_triage"}}},
     };
     if (!references.empty()) {
       v["references"] = references;
@@ -115,17 +118,19 @@ json to_cyclonedx(const Report& report)
     component["version"] = report.options.target_digest;
   }
   return {
-    {"bomFormat", "CycloneDX"},
-    {"specVersion", "1.5"},
-    {"serialNumber", "urn:uuid:" + random_uuid()},
-    {"version", 1},
-    {"metadata",
-     {{"timestamp", seconds(report.started)},
-      {"tools", {{"components", json::array({{{"type", "application"}, {"name", "kiln"}, {"version", KILN_VERSION}}})}}},
-      {"component", component}}},
-    {"components", components},
-    {"dependencies", json::array({{{"ref", "image"}, {"dependsOn", refs}}})},
-    {"vulnerabilities", vulnerabilities},
+      {"bomFormat", "CycloneDX"},
+      {"specVersion", "1.5"},
+      {"serialNumber", "urn:uuid:" + random_uuid()},
+      {"version", 1},
+      {"metadata",
+       {{"timestamp", seconds(report.started)},
+        {"tools",
+         {{"components",
+           json::array({{{"type", "application"}, {"name", "kiln"}, {"version", KILN_VERSION}}})}}},
+        {"component", component}}},
+      {"components", components},
+      {"dependencies", json::array({{{"ref", "image"}, {"dependsOn", refs}}})},
+      {"vulnerabilities", vulnerabilities},
   };
 }
 
@@ -137,44 +142,54 @@ json to_spdx(const Report& report)
   for (char c : name) {
     slug.push_back(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' ? c : '-');
   }
-  json image = {{"SPDXID", "SPDXRef-image"}, {"name", name}, {"downloadLocation", "NOASSERTION"},
-                {"filesAnalyzed", false},     {"primaryPackagePurpose", "CONTAINER"}};
+  json image = {{"SPDXID", "SPDXRef-image"},
+                {"name", name},
+                {"downloadLocation", "NOASSERTION"},
+                {"filesAnalyzed", false},
+                {"primaryPackagePurpose", "CONTAINER"}};
   if (!report.options.target_digest.empty()) {
     image["versionInfo"] = report.options.target_digest;
   }
   json packages = json::array({image});
-  json relationships = json::array(
-    {{{"spdxElementId", "SPDXRef-DOCUMENT"}, {"relationshipType", "DESCRIBES"}, {"relatedSpdxElement", "SPDXRef-image"}}});
+  json relationships = json::array({{{"spdxElementId", "SPDXRef-DOCUMENT"},
+                                     {"relationshipType", "DESCRIBES"},
+                                     {"relatedSpdxElement", "SPDXRef-image"}}});
   for (size_t i = 0; i < cat.packages.size(); ++i) {
     const auto& p = cat.packages[i];
     // SPDXIDs allow only [A-Za-z0-9.-]: a counter keeps them valid and unique.
-    std::string id = fmt::format("SPDXRef-{}-{}", p.type == PackageType::deb ? "deb" : p.type == PackageType::apk ? "apk"
-                                                  : p.type == PackageType::python ? "pypi" : "npm", i + 1);
+    std::string id = fmt::format("SPDXRef-{}-{}",
+                                 p.type == PackageType::deb      ? "deb"
+                                 : p.type == PackageType::apk    ? "apk"
+                                 : p.type == PackageType::python ? "pypi"
+                                                                 : "npm",
+                                 i + 1);
     json item = {{"SPDXID", id},
                  {"name", p.name},
                  {"versionInfo", p.version},
                  {"downloadLocation", "NOASSERTION"},
                  {"filesAnalyzed", false},
-                 {"externalRefs",
-                  json::array({{{"referenceCategory", "PACKAGE-MANAGER"},
-                                {"referenceType", "purl"},
-                                {"referenceLocator", purl(p, cat.distro)}}})}};
+                 {"externalRefs", json::array({{{"referenceCategory", "PACKAGE-MANAGER"},
+                                                {"referenceType", "purl"},
+                                                {"referenceLocator", purl(p, cat.distro)}}})}};
     if (p.type == PackageType::deb) {
       item["supplier"] = "Organization: Debian";
       item["sourceInfo"] = fmt::format("built package from: {} {}", p.source_name, p.source_version);
     }
     packages.push_back(item);
-    relationships.push_back({{"spdxElementId", "SPDXRef-image"}, {"relationshipType", "CONTAINS"}, {"relatedSpdxElement", id}});
+    relationships.push_back(
+        {{"spdxElementId", "SPDXRef-image"}, {"relationshipType", "CONTAINS"}, {"relatedSpdxElement", id}});
   }
   return {
-    {"spdxVersion", "SPDX-2.3"},
-    {"dataLicense", "CC0-1.0"},
-    {"SPDXID", "SPDXRef-DOCUMENT"},
-    {"name", name},
-    {"documentNamespace", fmt::format("https://kiln.invalid/spdx/{}-{}", slug, random_uuid())},
-    {"creationInfo", {{"created", seconds(report.started)}, {"creators", json::array({std::string("Tool: kiln-") + KILN_VERSION})}}},
-    {"packages", packages},
-    {"relationships", relationships},
+      {"spdxVersion", "SPDX-2.3"},
+      {"dataLicense", "CC0-1.0"},
+      {"SPDXID", "SPDXRef-DOCUMENT"},
+      {"name", name},
+      {"documentNamespace", fmt::format("https://kiln.invalid/spdx/{}-{}", slug, random_uuid())},
+      {"creationInfo",
+       {{"created", seconds(report.started)},
+        {"creators", json::array({std::string("Tool: kiln-") + KILN_VERSION})}}},
+      {"packages", packages},
+      {"relationships", relationships},
   };
 }
 

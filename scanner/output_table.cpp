@@ -1,8 +1,7 @@
-#include <map>
+#include "scanner/output.hpp"
 
 #include <fmt/core.h>
-
-#include "scanner/output.hpp"
+#include <map>
 
 namespace kiln::scanner {
 
@@ -14,14 +13,15 @@ std::string to_table(const Report& report)
     ++counts[f.rating.severity];
   }
   std::string out = fmt::format(
-    "{}: {} ({}); DB {} {} (built {})\n", report.options.target.empty() ? "rootfs" : report.options.target,
-    cat.distro.pretty_name.empty() ? "unknown distro" : cat.distro.pretty_name,
-    cat.distro.ecosystem.empty() ? "no OSV ecosystem" : cat.distro.ecosystem, report.db.value("uri", "?"),
-    report.db.value("version", "?"), report.db.value("built", "?"));
-  out += fmt::format("{} packages, {} findings (CRITICAL {}, HIGH {}, MEDIUM {}, LOW {}, UNKNOWN {}), {} suppressed\n",
-                     cat.packages.size(), report.findings.size(), counts[Severity::critical], counts[Severity::high],
-                     counts[Severity::medium], counts[Severity::low], counts[Severity::unknown] + counts[Severity::none],
-                     report.suppressed.size());
+      "{}: {} ({}); DB {} {} (built {})\n", report.options.target.empty() ? "rootfs" : report.options.target,
+      cat.distro.pretty_name.empty() ? "unknown distro" : cat.distro.pretty_name,
+      cat.distro.ecosystem.empty() ? "no OSV ecosystem" : cat.distro.ecosystem, report.db.value("uri", "?"),
+      report.db.value("version", "?"), report.db.value("built", "?"));
+  out += fmt::format(
+      "{} packages, {} findings (CRITICAL {}, HIGH {}, MEDIUM {}, LOW {}, UNKNOWN {}), {} suppressed\n",
+      cat.packages.size(), report.findings.size(), counts[Severity::critical], counts[Severity::high],
+      counts[Severity::medium], counts[Severity::low], counts[Severity::unknown] + counts[Severity::none],
+      report.suppressed.size());
   size_t current = SIZE_MAX;
   for (const auto& f : report.findings) {
     const auto& p = cat.packages[f.package];
@@ -31,8 +31,10 @@ std::string to_table(const Report& report)
       if (p.type == PackageType::deb && (p.source_name != p.name || p.source_version != p.version)) {
         source = fmt::format(", source {} {}", p.source_name, p.source_version);
       }
-      out += fmt::format("\n{} {} ({}{})  {}\n", p.name, p.version, package_type_name(p.type), source, p.location);
-      out += fmt::format("  {:<20} {:<14} {:<22} {:<22} {}\n", "ID", "SEVERITY", "INSTALLED", "FIXED", "ALIASES");
+      out += fmt::format("\n{} {} ({}{})  {}\n", p.name, p.version, package_type_name(p.type), source,
+                         p.location);
+      out += fmt::format("  {:<20} {:<14} {:<22} {:<22} {}\n", "ID", "SEVERITY", "INSTALLED", "FIXED",
+                         "ALIASES");
     }
     std::string severity(severity_name(f.rating.severity));
     if (f.rating.score) {

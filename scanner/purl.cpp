@@ -1,11 +1,10 @@
 #include "scanner/purl.hpp"
 
-#include <map>
-
-#include <fmt/core.h>
-
 #include "base/strings.hpp"
 #include "scanner/version_pep440.hpp"
+
+#include <fmt/core.h>
+#include <map>
 
 namespace kiln::scanner {
 
@@ -50,17 +49,19 @@ std::string purl(const Package& p, const Distro& distro)
     if (p.source_name != p.name || p.source_version != p.version) {
       q["upstream"] = p.source_version != p.version ? p.source_name + "@" + p.source_version : p.source_name;
     }
-    std::string ns = p.type == PackageType::deb ? "deb/" + (distro.id.empty() ? std::string("debian") : to_lower(distro.id))
-                                                : "apk/" + (distro.id.empty() ? std::string("alpine") : to_lower(distro.id));
-    return fmt::format("pkg:{}/{}@{}{}", ns, purl_encode(to_lower(p.name)), purl_encode(p.version), qualifiers(q));
+    std::string ns = p.type == PackageType::deb
+                         ? "deb/" + (distro.id.empty() ? std::string("debian") : to_lower(distro.id))
+                         : "apk/" + (distro.id.empty() ? std::string("alpine") : to_lower(distro.id));
+    return fmt::format("pkg:{}/{}@{}{}", ns, purl_encode(to_lower(p.name)), purl_encode(p.version),
+                       qualifiers(q));
   }
   case PackageType::python:
     return fmt::format("pkg:pypi/{}@{}", purl_encode(pep503_name(p.name)), purl_encode(p.version));
   case PackageType::npm:
     if (p.name.starts_with("@") && p.name.find('/') != std::string::npos) {
       auto slash = p.name.find('/');
-      return fmt::format("pkg:npm/{}/{}@{}", purl_encode(p.name.substr(0, slash)), purl_encode(p.name.substr(slash + 1)),
-                         purl_encode(p.version));
+      return fmt::format("pkg:npm/{}/{}@{}", purl_encode(p.name.substr(0, slash)),
+                         purl_encode(p.name.substr(slash + 1)), purl_encode(p.version));
     }
     return fmt::format("pkg:npm/{}@{}", purl_encode(p.name), purl_encode(p.version));
   }

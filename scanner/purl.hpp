@@ -3,10 +3,10 @@
 // package-url strings (https://github.com/package-url/purl-spec) as
 // specs/scanning.md §6.1 fixes them for deb, pypi and npm.
 
+#include "scanner/package.hpp"
+
 #include <string>
 #include <string_view>
-
-#include "scanner/package.hpp"
 
 namespace kiln::scanner {
 

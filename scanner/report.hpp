@@ -3,12 +3,6 @@
 // The scanner's entry point and its result. The builder calls scan() with
 // the directory fd of the image's final filesystem; cli/ renders the report.
 
-#include <optional>
-#include <string>
-#include <vector>
-
-#include <nlohmann/json.hpp>
-
 #include "base/result.hpp"
 #include "scanner/advisory_db.hpp"
 #include "scanner/ignore.hpp"
@@ -16,12 +10,17 @@
 #include "scanner/rootfs.hpp"
 #include "scanner/severity.hpp"
 
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
 namespace kiln::scanner {
 
 struct Finding
 {
-  size_t package = 0; // index into Report::catalogue.packages
-  std::string id;     // the primary id
+  size_t package = 0;               // index into Report::catalogue.packages
+  std::string id;                   // the primary id
   std::vector<std::string> aliases; // CVE and other ids, and merged records' ids
   std::string summary;
   std::string details;
@@ -46,8 +45,8 @@ struct ScanOptions
 {
   IgnoreUnfixed ignore_unfixed = IgnoreUnfixed::no;
   IgnoreList ignores;
-  std::string target;       // image or directory name for SBOMs and SARIF
-  std::string target_digest; // manifest digest when scanning an image
+  std::string target;                  // image or directory name for SBOMs and SARIF
+  std::string target_digest;           // manifest digest when scanning an image
   std::vector<std::string> invocation; // arguments, for the cosign predicate
   // Warn (never fail) when the DB's newest record is older than this; 0: never.
   int max_db_age_days = 30;

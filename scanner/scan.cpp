@@ -1,15 +1,13 @@
+#include "scanner/catalogue.hpp"
+#include "scanner/match.hpp"
 #include "scanner/report.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
-#include <set>
-
 #include <fmt/core.h>
-
-#include "scanner/catalogue.hpp"
-#include "scanner/match.hpp"
+#include <set>
 
 namespace kiln::scanner {
 
@@ -20,8 +18,8 @@ std::string now_rfc3339_ms()
   std::time_t seconds = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
   gmtime_r(&seconds, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                     tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000);
 }
 
 namespace {
@@ -66,13 +64,15 @@ void merge_aliases(std::vector<Finding>& findings)
 {
   std::vector<Finding> out;
   for (auto& f : findings) {
-    auto same = std::find_if(out.begin(), out.end(), [&](const Finding& g) { return g.package == f.package && shares_id(g, f); });
+    auto same = std::find_if(out.begin(), out.end(),
+                             [&](const Finding& g) { return g.package == f.package && shares_id(g, f); });
     if (same == out.end()) {
       out.push_back(std::move(f));
       continue;
     }
     for (const auto& id : f.aliases) {
-      if (id != same->id && std::find(same->aliases.begin(), same->aliases.end(), id) == same->aliases.end()) {
+      if (id != same->id &&
+          std::find(same->aliases.begin(), same->aliases.end(), id) == same->aliases.end()) {
         same->aliases.push_back(id);
       }
     }
@@ -91,7 +91,8 @@ std::optional<long> age_in_days(const std::string& timestamp, const std::string&
 {
   auto day = [](const std::string& text) -> std::optional<long> {
     std::tm tm{};
-    if (text.size() < 10 || std::sscanf(text.c_str(), "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday) != 3) {
+    if (text.size() < 10 ||
+        std::sscanf(text.c_str(), "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday) != 3) {
       return std::nullopt;
     }
     tm.tm_year -= 1900;
@@ -106,7 +107,8 @@ std::optional<long> age_in_days(const std::string& timestamp, const std::string&
   return *now - *then;
 }
 
-const IgnoreRule* ignore_rule(const Finding& f, const Package& p, const ScanOptions& options, const std::string& today)
+const IgnoreRule* ignore_rule(const Finding& f, const Package& p, const ScanOptions& options,
+                              const std::string& today)
 {
   for (const auto& rule : options.ignores.rules) {
     if (expired(rule, today) || (!rule.package.empty() && rule.package != p.name)) {
@@ -146,9 +148,10 @@ Result<Report> scan(const Rootfs& rootfs, const AdvisoryDb& db, const ScanOption
     }
     VersionScheme scheme = scheme_for(query->kind);
     if (!Version::parse(scheme, query->version)) {
-      report.warnings.push_back(fmt::format("{}: {} version \"{}\" is not a valid {} version: only exact `versions` "
-                                            "entries can match it",
-                                            p.location, p.name, query->version, scheme_name(scheme)));
+      report.warnings.push_back(
+          fmt::format("{}: {} version \"{}\" is not a valid {} version: only exact `versions` "
+                      "entries can match it",
+                      p.location, p.name, query->version, scheme_name(scheme)));
     }
     std::vector<Advisory> records;
     for (const auto& ecosystem : {query->ecosystem, std::string("Debian")}) {
@@ -189,15 +192,17 @@ Result<Report> scan(const Rootfs& rootfs, const AdvisoryDb& db, const ScanOption
       f.references = adv.references;
       findings.push_back(std::move(f));
     }
-    std::sort(findings.begin(), findings.end(), [](const Finding& a, const Finding& b) { return a.id < b.id; });
+    std::sort(findings.begin(), findings.end(),
+              [](const Finding& a, const Finding& b) { return a.id < b.id; });
     merge_aliases(findings);
     std::move(findings.begin(), findings.end(), std::back_inserter(report.findings));
   }
   report.warnings.insert(report.warnings.end(), match_warnings.begin(), match_warnings.end());
   if (apk_count > 0) {
-    report.warnings.push_back(fmt::format("{} apk packages catalogued but not matched: kiln has no Alpine version "
-                                          "comparator",
-                                          apk_count));
+    report.warnings.push_back(
+        fmt::format("{} apk packages catalogued but not matched: kiln has no Alpine version "
+                    "comparator",
+                    apk_count));
   }
 
   const std::string today = report.started.substr(0, 10);
@@ -205,9 +210,10 @@ Result<Report> scan(const Rootfs& rootfs, const AdvisoryDb& db, const ScanOption
     std::string newest = db.meta().value("newest_modified", "");
     auto age = age_in_days(newest, today);
     if (age && *age > options.max_db_age_days) {
-      report.warnings.push_back(fmt::format("advisory DB {} is stale: its newest record is from {} ({} days ago); "
-                                            "newer advisories are missing (rebuild it with kiln db import)",
-                                            db.path().string(), newest.substr(0, 10), *age));
+      report.warnings.push_back(
+          fmt::format("advisory DB {} is stale: its newest record is from {} ({} days ago); "
+                      "newer advisories are missing (rebuild it with kiln db import)",
+                      db.path().string(), newest.substr(0, 10), *age));
     }
   }
   for (const auto& rule : options.ignores.rules) {

@@ -5,6 +5,7 @@
 # snapshot drivers, for root and both unprivileged users.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sandbox_lib.sh"
+need python3
 
 for u in $SANDBOX_USERS; do
   rootfs=$(busybox_rootfs_for "$u")
@@ -12,7 +13,14 @@ for u in $SANDBOX_USERS; do
   # A second layer above the rootfs, as the layer store stacks them.
   mkdir -p "$layer/etc"
   echo layered >"$layer/etc/motd"
-  chown -R "$(container_root_owner "$u")" "$layer"
+  # Deletions stored in the layer as overlayfs keeps them: a 0/0 device
+  # hides /bin/false, user.overlay.opaque hides what /hidden held below.
+  mkdir -p "$rootfs/hidden" "$layer/bin" "$layer/hidden"
+  echo below >"$rootfs/hidden/below"
+  echo above >"$layer/hidden/above"
+  mknod "$layer/bin/false" c 0 0
+  python3 -c 'import os, sys; os.setxattr(sys.argv[1], "user.overlay.opaque", b"y")' "$layer/hidden"
+  chown -R "$(container_root_owner "$u")" "$layer" "$rootfs/hidden"
   scratch=$(user_dir "$u" "scratch-$u")
   for driver in overlay copy; do
     echo "== as $u on $driver"
@@ -36,6 +44,9 @@ O /old
 WANT
     diff -u "$WORK/want" "$WORK/got" || fail "$u/$driver: unexpected changes"
     grep -q '^layered$' "$WORK/diff" || fail "$u/$driver: the upper layer is not visible"
+
+    out=$(run -- /bin/sh -c 'ls /hidden; [ -e /bin/false ] && echo false-visible' 2>/dev/null) || true
+    [ "$out" = above ] || fail "$u/$driver: the layer's whiteout or opaque dir was not honoured ('$out')"
 
     # A run that changes nothing: no entries at all.
     run --diff -- /bin/ls / >"$WORK/diff" 2>"$WORK/err" || { cat "$WORK/err"; fail "$u/$driver: ls failed"; }

@@ -80,6 +80,16 @@ for u in $SANDBOX_USERS; do
   expect_run_error 'exec "missing": No such file or directory in PATH' \
     as_sandbox_user "$u" "$KILN" run -q --scratch "$scratch" --rootfs "$noshell" -- missing
 
+  # A layer container root cannot reach fails at once, naming it, rather
+  # than sending the run down the fallback drivers.
+  if [ "$u" != self ]; then
+    mkdir -p "$WORK/locked-$u"
+    cp -a "$rootfs" "$WORK/locked-$u/rootfs"
+    chmod 0700 "$WORK/locked-$u"
+    expect_run_error 'layer directory ".*/locked-'"$u"'/rootfs".*Permission denied' \
+      as_sandbox_user "$u" "$KILN" run -q --scratch "$scratch" --rootfs "$WORK/locked-$u/rootfs" -- /bin/true
+  fi
+
   [ -z "$(ls -A "$scratch")" ] || { ls -la "$scratch"; fail "$u: temporary directories left in $scratch"; }
 done
 echo "sandbox run: ok"

@@ -12,7 +12,7 @@ for u in $SANDBOX_USERS; do
     echo "== as $u, SIG$sig"
     rootfs=$(busybox_rootfs_for "$u" "$sig")
     scratch=$(user_dir "$u" "scratch-$u-$sig")
-    cp /proc/self/mountinfo "$WORK/mounts-before"
+    cat /proc/self/mountinfo >"$WORK/mounts-before"
     as_sandbox_user "$u" "$KILN" run --scratch "$scratch" --rootfs "$rootfs" -- \
       /bin/sh -c "echo started; touch /tmp/partial; sleep $nap; echo never" >"$WORK/out" 2>"$WORK/err" &
     waiter=$!

@@ -1,12 +1,10 @@
-#include <doctest/doctest.h>
-
-#include <filesystem>
-#include <unistd.h>
-
-#include <nlohmann/json.hpp>
-
 #include "base/fileio.hpp"
 #include "scanner/advisory_db.hpp"
+
+#include <doctest/doctest.h>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
 
 using namespace kiln::scanner;
 
@@ -14,10 +12,11 @@ namespace {
 
 Advisory record(const std::string& id, const std::string& ecosystem, const std::string& name)
 {
-  auto adv = parse_osv(nlohmann::json{{"id", id},
-                                      {"affected",
-                                       {{{"package", {{"ecosystem", ecosystem}, {"name", name}}},
-                                         {"ranges", {{{"type", "ECOSYSTEM"}, {"events", {{{"introduced", "0"}}}}}}}}}}});
+  auto adv = parse_osv(
+      nlohmann::json{{"id", id},
+                     {"affected",
+                      {{{"package", {{"ecosystem", ecosystem}, {"name", name}}},
+                        {"ranges", {{{"type", "ECOSYSTEM"}, {"events", {{{"introduced", "0"}}}}}}}}}}});
   REQUIRE(adv);
   return *adv;
 }

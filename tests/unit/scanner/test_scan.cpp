@@ -1,11 +1,10 @@
-#include <doctest/doctest.h>
-
-#include <nlohmann/json.hpp>
-
 #include "scanner/db_import.hpp"
 #include "scanner/output.hpp"
 #include "scanner/report.hpp"
 #include "tests/unit/scanner/rootfs_fixture.hpp"
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 using namespace kiln::scanner;
 
@@ -26,14 +25,17 @@ struct Fixture
              "Package: python3-starlette\nSource: starlette\nVersion: 0.26.1-1+deb12u2\nArchitecture: all\n");
     root.put("var/lib/dpkg/status.d/python3-starlette.md5sums",
              "00  usr/lib/python3/dist-packages/starlette-0.26.1.dist-info/METADATA\n");
-    root.put("usr/lib/python3/dist-packages/starlette-0.26.1.dist-info/METADATA", "Name: starlette\nVersion: 0.26.1\n");
-    root.put("opt/venv/lib/site-packages/starlette-0.26.1.dist-info/METADATA", "Name: starlette\nVersion: 0.26.1\n");
-    dbdir.put("osv.jsonl",
-              R"({"id":"PY-1","aliases":["CVE-1"],"affected":[{"package":{"ecosystem":"PyPI","name":"starlette"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"0.27.0"}]}]}]})"
-              "\n"
-              R"({"id":"DEB-1","aliases":["CVE-2"],"affected":[{"package":{"ecosystem":"Debian:12","name":"starlette"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"}]}],"ecosystem_specific":{"urgency":"low"}},)"
-              R"({"package":{"ecosystem":"Debian","name":"starlette"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"}]}]}]})"
-              "\n");
+    root.put("usr/lib/python3/dist-packages/starlette-0.26.1.dist-info/METADATA",
+             "Name: starlette\nVersion: 0.26.1\n");
+    root.put("opt/venv/lib/site-packages/starlette-0.26.1.dist-info/METADATA",
+             "Name: starlette\nVersion: 0.26.1\n");
+    dbdir.put(
+        "osv.jsonl",
+        R"({"id":"PY-1","aliases":["CVE-1"],"affected":[{"package":{"ecosystem":"PyPI","name":"starlette"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"0.27.0"}]}]}]})"
+        "\n"
+        R"({"id":"DEB-1","aliases":["CVE-2"],"affected":[{"package":{"ecosystem":"Debian:12","name":"starlette"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"}]}],"ecosystem_specific":{"urgency":"low"}},)"
+        R"({"package":{"ecosystem":"Debian","name":"starlette"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"}]}]}]})"
+        "\n");
     auto stats = import_advisories({dbdir.path() / "osv.jsonl"}, db_path, {"test", "2024-10-10", ""});
     REQUIRE_MESSAGE(stats, stats.error());
   }
@@ -93,7 +95,8 @@ TEST_CASE("output formats carry the report")
   REQUIRE(report);
 
   auto table = to_table(*report);
-  CHECK(table.find("python3-starlette 0.26.1-1+deb12u2 (deb, source starlette 0.26.1-1+deb12u2)") != std::string::npos);
+  CHECK(table.find("python3-starlette 0.26.1-1+deb12u2 (deb, source starlette 0.26.1-1+deb12u2)") !=
+        std::string::npos);
   CHECK(table.find("(no fix) [low]") != std::string::npos);
 
   auto json = to_json(*report);
