@@ -127,14 +127,16 @@ int verify_with_policy(const Args& args)
   signer::LayoutAttachmentSource attachments(source.layout());
   auto decision = signer::check_image(**policy, text, source.top().digest, attachments, std::time(nullptr));
   if (!decision.accepted()) {
-    throw Error(
-        fmt::format("verify \"{}\": refused by policy \"{}\": {}", text, found->string(), decision.reason));
+    std::string scope = decision.scope.empty() ? "" : fmt::format(" (scope \"{}\")", decision.scope);
+    throw Error(fmt::format("verify \"{}\": refused by policy \"{}\"{}: {}", text, found->string(), scope,
+                            decision.reason));
   }
   if (decision.signatures.empty()) {
-    throw Error(fmt::format("verify \"{}\": {}; no signature was verified", text, decision.reason));
+    throw Error(fmt::format("verify \"{}\": scope \"{}\": {}; no signature was verified", text,
+                            decision.scope, decision.reason));
   }
-  fmt::print("Verified {} ({}) by policy \"{}\": {}\n", source.top().digest.str(), text, found->string(),
-             decision.reason);
+  fmt::print("Verified {} ({}) by policy \"{}\" (scope \"{}\"): {}\n", source.top().digest.str(), text,
+             found->string(), decision.scope, decision.reason);
   for (const auto& type : decision.attestations) {
     fmt::print("Verified attestation {}\n", type);
   }

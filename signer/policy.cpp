@@ -347,11 +347,11 @@ PolicyDecision check_image(const Policy& policy, std::string_view reference, con
   decision.scope = rule->scope;
   switch (rule->require) {
   case Requirement::reject:
-    decision.reason = fmt::format("scope \"{}\" rejects every image", rule->scope);
+    decision.reason = "the scope rejects every image";
     return decision;
   case Requirement::insecure_accept_anything:
     decision.verdict = Verdict::accepted;
-    decision.reason = fmt::format("scope \"{}\" accepts anything (insecure)", rule->scope);
+    decision.reason = "the scope accepts anything (insecure)";
     return decision;
   case Requirement::signed_by:
     break;
@@ -362,15 +362,13 @@ PolicyDecision check_image(const Policy& policy, std::string_view reference, con
     return decision;
   }
   if (signatures->empty()) {
-    decision.reason =
-        fmt::format("scope \"{}\" requires a signature and {} has none", rule->scope, digest.str());
+    decision.reason = fmt::format("a signature is required and {} has none", digest.str());
     return decision;
   }
   SignatureClaims claims{digest, key->docker_name, IdentityMatch::repository, {}};
   VerifyReport report = verify_signatures(*signatures, rule->trust, claims, now);
   if (!report.ok()) {
-    decision.reason = fmt::format("scope \"{}\": no signature of {} verifies: {}", rule->scope, digest.str(),
-                                  report.why_rejected());
+    decision.reason = fmt::format("no signature of {} verifies: {}", digest.str(), report.why_rejected());
     return decision;
   }
   decision.signatures = report.accepted;
@@ -392,16 +390,14 @@ PolicyDecision check_image(const Policy& policy, std::string_view reference, con
         why = verified.error();
       }
       if (!found) {
-        decision.reason = fmt::format("scope \"{}\" requires a {} attestation of {}: {}", rule->scope, type,
-                                      digest.str(), why);
+        decision.reason = fmt::format("a {} attestation of {} is required: {}", type, digest.str(), why);
         return decision;
       }
       decision.attestations.push_back(type);
     }
   }
   decision.verdict = Verdict::accepted;
-  decision.reason = fmt::format("scope \"{}\": {} signed by {}", rule->scope, digest.str(),
-                                decision.signatures.front().signer);
+  decision.reason = fmt::format("{} signed by {}", digest.str(), decision.signatures.front().signer);
   return decision;
 }
 

@@ -72,7 +72,7 @@ struct PolicyDecision
 {
   Verdict verdict = Verdict::rejected;
   std::string scope;  // the scope that decided ("" when none matched)
-  std::string reason; // one line: why accepted or refused
+  std::string reason; // one line: why accepted or refused (the deciding scope is in `scope`)
   std::vector<VerifiedSignature> signatures;
   std::vector<std::string> attestations; // predicate types verified
   bool accepted() const { return verdict == Verdict::accepted; }

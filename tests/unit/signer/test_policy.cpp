@@ -125,7 +125,7 @@ TEST_CASE("check_image: required attestations and the signed identity of registr
   source.sign(p.publisher, image, "registry.example.com/distroless/static:nonroot", image);
   auto no_att = check_image(*policy, ref, image, source, 0);
   CHECK_FALSE(no_att.accepted());
-  CHECK(no_att.reason.find("requires a https://cosign.sigstore.dev/attestation/vuln/v1 attestation") !=
+  CHECK(no_att.reason.find("a https://cosign.sigstore.dev/attestation/vuln/v1 attestation of") !=
         std::string::npos);
 
   VulnScan scan{
