@@ -1,5 +1,3 @@
-#include <fmt/core.h>
-
 #include "base/error.hpp"
 #include "base/fileio.hpp"
 #include "cli/args.hpp"
@@ -10,23 +8,28 @@
 #include "signer/statement.hpp"
 #include "signer/store.hpp"
 
+#include <fmt/core.h>
+
 namespace kiln::cli {
 
 int cmd_attest(std::string_view name, std::span<const std::string> argv)
 {
-  Args args(name, argv, {{"key"}, {"type"}, {"predicate"}, {"identity"}, {"replace", Takes::none}});
+  Args args(
+      name, argv,
+      {{"key"}, {"type"}, {"predicate"}, {"identity"}, {"replace", Takes::none}, {"bundle", Takes::none}});
   if (args.help()) {
     print_help_if_asked(name, argv);
     return 0;
   }
-  args.expect_positional(1, 1, "kiln attest --key KEY --type TYPE --predicate FILE [--replace] REF");
+  args.expect_positional(1, 1,
+                         "kiln attest --key KEY --type TYPE --predicate FILE [--replace] [--bundle] REF");
   auto predicate_file = args.get("predicate");
   if (!predicate_file) {
     throw Error("attest: --predicate FILE is required");
   }
   std::string type = args.get("type").value_or("custom");
-  std::string uri = unwrap(signer::predicate_type_uri(type));
-  std::string predicate_text = unwrap(read_file(*predicate_file));
+  std::string uri = must("attest", signer::predicate_type_uri(type));
+  std::string predicate_text = must("attest: predicate", read_file(*predicate_file));
   auto predicate = signer::predicate_from_file(type, predicate_text, now_rfc3339());
   if (!predicate) {
     throw Error(fmt::format("attest: \"{}\": {}", *predicate_file, predicate.error()));
@@ -35,13 +38,22 @@ int cmd_attest(std::string_view name, std::span<const std::string> argv)
   auto source = open_signable("attest", text);
   std::string identity = signing_identity(args, source, "attest");
   signer::PrivateKey key = load_key(args, "attest");
-  signer::AttestOptions options{signer::repository_of(identity), uri, std::move(*predicate),
-                                args.has("replace") ? signer::Replace::same_predicate_type : signer::Replace::no};
+  signer::AttestOptions options{signer::repository_of(identity),
+                                uri,
+                                std::move(*predicate),
+                                args.has("replace") ? signer::Replace::same_predicate_type
+                                                    : signer::Replace::no,
+                                args.has("bundle") ? signer::Bundle::yes : signer::Bundle::no,
+                                now_rfc3339()};
   auto stored = signer::attest_image(source.layout(), source.top(), key, options);
   if (!stored) {
     throw Error(fmt::format("attest \"{}\": {}", text, stored.error()));
   }
-  fmt::print("Attested {} ({}) with {} ({})\n", stored->image.str(), uri, key.public_key().describe(), stored->tag);
+  fmt::print("Attested {} ({}) with {} ({})\n", stored->image.str(), uri, key.public_key().describe(),
+             stored->tag);
+  if (stored->bundle_referrer) {
+    fmt::print("Bundle referrer manifest {}\n", stored->bundle_referrer->str());
+  }
   return 0;
 }
 

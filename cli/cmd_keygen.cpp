@@ -1,7 +1,3 @@
-#include <filesystem>
-
-#include <fmt/core.h>
-
 #include "base/error.hpp"
 #include "base/fileio.hpp"
 #include "cli/args.hpp"
@@ -9,6 +5,9 @@
 #include "signer/cosign_key.hpp"
 #include "signer/keys.hpp"
 #include "signer/password.hpp"
+
+#include <filesystem>
+#include <fmt/core.h>
 
 namespace kiln::cli {
 
@@ -42,8 +41,8 @@ int cmd_keygen(std::string_view name, std::span<const std::string> argv)
   if (auto ok = write_file_atomic(pub_path, key.public_key().pem(), Durable::yes, 0644); !ok) {
     throw Error("keygen: " + ok.error());
   }
-  fmt::print("Private key written to {}\nPublic key written to {} ({})\n", key_path.string(), pub_path.string(),
-             key.public_key().describe());
+  fmt::print("Private key written to {}\nPublic key written to {} ({})\n", key_path.string(),
+             pub_path.string(), key.public_key().describe());
   return 0;
 }
 

@@ -1,10 +1,10 @@
-#include <fmt/core.h>
-
 #include "base/error.hpp"
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/signing.hpp"
 #include "signer/store.hpp"
+
+#include <fmt/core.h>
 
 namespace kiln::cli {
 
@@ -29,8 +29,8 @@ int cmd_sign(std::string_view name, std::span<const std::string> argv)
     throw Error(fmt::format("sign \"{}\": {}", text, signed_image.error()));
   }
   for (const auto& s : signed_image->signatures) {
-    fmt::print("{} {} as {} with {} ({})\n", s.added ? "Signed" : "Already signed", s.image.str(), options.identity,
-               key.public_key().describe(), s.tag);
+    fmt::print("{} {} as {} with {} ({})\n", s.added ? "Signed" : "Already signed", s.image.str(),
+               options.identity, key.public_key().describe(), s.tag);
   }
   if (signed_image->bundle_referrer) {
     fmt::print("Bundle referrer manifest {}\n", signed_image->bundle_referrer->str());

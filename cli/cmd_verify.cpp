@@ -1,7 +1,3 @@
-#include <ctime>
-
-#include <fmt/core.h>
-
 #include "base/error.hpp"
 #include "base/fileio.hpp"
 #include "base/strings.hpp"
@@ -16,17 +12,28 @@
 #include "signer/trusted_root.hpp"
 #include "signer/verify.hpp"
 
+#include <ctime>
+#include <fmt/core.h>
+
 namespace kiln::cli {
 
 namespace {
 
 std::initializer_list<OptionSpec> trust_options()
 {
-  static const std::initializer_list<OptionSpec> k_options = {
-    {"key"},           {"rekor-key"},     {"certificate-identity"}, {"certificate-oidc-issuer"},
-    {"trusted-root"},  {"ca-roots"},      {"ca-intermediates"},     {"certificate-hostname"},
-    {"identity"},      {"annotation", Takes::value, 'a'},           {"type"},
-    {"print-predicate", Takes::none}, {"policy"}};
+  static const std::initializer_list<OptionSpec> k_options = {{"key"},
+                                                              {"rekor-key"},
+                                                              {"certificate-identity"},
+                                                              {"certificate-oidc-issuer"},
+                                                              {"trusted-root"},
+                                                              {"ca-roots"},
+                                                              {"ca-intermediates"},
+                                                              {"certificate-hostname"},
+                                                              {"identity"},
+                                                              {"annotation", Takes::value, 'a'},
+                                                              {"type"},
+                                                              {"print-predicate", Takes::none},
+                                                              {"policy"}};
   return k_options;
 }
 
@@ -120,13 +127,16 @@ int verify_with_policy(const Args& args)
   signer::LayoutAttachmentSource attachments(source.layout());
   auto decision = signer::check_image(**policy, text, source.top().digest, attachments, std::time(nullptr));
   if (!decision.accepted()) {
-    throw Error(fmt::format("verify \"{}\": refused by policy \"{}\": {}", text, found->string(), decision.reason));
+    std::string scope = decision.scope.empty() ? "" : fmt::format(" (scope \"{}\")", decision.scope);
+    throw Error(fmt::format("verify \"{}\": refused by policy \"{}\"{}: {}", text, found->string(), scope,
+                            decision.reason));
   }
   if (decision.signatures.empty()) {
-    throw Error(fmt::format("verify \"{}\": {}; no signature was verified", text, decision.reason));
+    throw Error(fmt::format("verify \"{}\": scope \"{}\": {}; no signature was verified", text,
+                            decision.scope, decision.reason));
   }
-  fmt::print("Verified {} ({}) by policy \"{}\": {}\n", source.top().digest.str(), text, found->string(),
-             decision.reason);
+  fmt::print("Verified {} ({}) by policy \"{}\" (scope \"{}\"): {}\n", source.top().digest.str(), text,
+             found->string(), decision.scope, decision.reason);
   for (const auto& type : decision.attestations) {
     fmt::print("Verified attestation {}\n", type);
   }
@@ -143,7 +153,8 @@ int cmd_verify(std::string_view name, std::span<const std::string> argv)
     return 0;
   }
   args.expect_positional(1, 1, "kiln verify (--key KEY | --certificate-identity ID ... | --policy FILE) REF");
-  bool has_trust_flags = args.has("key") || args.has("certificate-identity") || args.has("certificate-hostname");
+  bool has_trust_flags =
+      args.has("key") || args.has("certificate-identity") || args.has("certificate-hostname");
   if (args.has("policy") || !has_trust_flags) {
     return verify_with_policy(args);
   }
@@ -154,7 +165,7 @@ int cmd_verify(std::string_view name, std::span<const std::string> argv)
 
   signer::SignatureClaims claims{digest, std::nullopt, signer::IdentityMatch::repository, {}};
   if (auto identity = args.get("identity")) {
-    auto named = unwrap(signer::normalise_reference(*identity));
+    auto named = must("verify: --identity", signer::normalise_reference(*identity));
     claims.image_reference = *identity;
     claims.match = named.tag.empty() ? signer::IdentityMatch::repository : signer::IdentityMatch::exact;
   }
@@ -175,8 +186,9 @@ int cmd_verify(std::string_view name, std::span<const std::string> argv)
   for (const auto& verified : report.accepted) {
     fmt::print("Verified {} ({}): signed by {}, identity {}{}\n", digest.str(), text, verified.signer,
                verified.docker_reference,
-               verified.integrated_time ? fmt::format(", in Rekor at {}", rfc3339_utc(*verified.integrated_time))
-                                        : std::string());
+               verified.integrated_time
+                   ? fmt::format(", in Rekor at {}", rfc3339_utc(*verified.integrated_time))
+                   : std::string());
   }
   return 0;
 }
@@ -190,12 +202,9 @@ int cmd_verify_attestation(std::string_view name, std::span<const std::string> a
   }
   args.expect_positional(1, 1, "kiln verify-attestation --key KEY [--type TYPE] [--print-predicate] REF");
   signer::TrustMaterial trust = trust_from_args(args, "verify-attestation");
-  if (trust.keys.empty()) {
-    throw Error("verify-attestation: only key-based attestations are supported (give --key)");
-  }
   std::optional<std::string> type;
   if (auto name_or_uri = args.get("type")) {
-    type = unwrap(signer::predicate_type_uri(*name_or_uri));
+    type = must("verify-attestation", signer::predicate_type_uri(*name_or_uri));
   }
   const std::string& text = args.positional()[0];
   auto source = open_source(text);
@@ -211,7 +220,7 @@ int cmd_verify_attestation(std::string_view name, std::span<const std::string> a
   std::vector<std::string> rejected;
   int verified_count = 0;
   for (const auto& layer : *layers) {
-    auto verified = signer::verify_attestation(layer, trust.keys, digest, type);
+    auto verified = signer::verify_attestation(layer, trust, digest, type, std::time(nullptr));
     if (!verified) {
       rejected.push_back(verified.error());
       continue;

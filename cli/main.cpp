@@ -105,7 +105,7 @@ const Command k_commands[] = {
    "  --bundle also writes a sigstore bundle v0.3 referrer.\n",
    cmd_sign},
   {"attest", "attach a signed in-toto attestation (.att tag, DSSE)",
-   "usage: kiln attest --key KEY --type TYPE --predicate FILE [--replace] [--identity NAME:TAG] REF\n"
+   "usage: kiln attest --key KEY --type TYPE --predicate FILE [--replace] [--bundle] [--identity NAME:TAG] REF\n"
    "  TYPE: vuln, spdxjson, spdx, cyclonedx, slsaprovenance, slsaprovenance1, link, openvex,\n"
    "  custom (default) or an absolute predicate URI. --replace drops attestations of the same type.\n",
    cmd_attest},
@@ -119,7 +119,8 @@ const Command k_commands[] = {
    "  trusted root) a certificate chain is checked at the current time (BYO-PKI).\n",
    cmd_verify},
   {"verify-attestation", "verify an image's attestations offline",
-   "usage: kiln verify-attestation --key KEY [--type TYPE] [--print-predicate] REF\n",
+   "usage: kiln verify-attestation (--key KEY | keyless flags as for verify) [--type TYPE]\n"
+   "                               [--print-predicate] REF\n",
    cmd_verify_attestation},
   {"parse", "read a Containerfile and print its build model",
    "usage: kiln parse [-f FILE] [--build-arg K=V]... [--target T] [--ignorefile F] [--platform P] --json "

@@ -1,14 +1,13 @@
 #include "cli/signing.hpp"
 
-#include <chrono>
-
-#include <fmt/core.h>
-
 #include "base/error.hpp"
 #include "base/fileio.hpp"
 #include "base/strings.hpp"
 #include "cli/resolve.hpp"
 #include "signer/password.hpp"
+
+#include <chrono>
+#include <fmt/core.h>
 
 namespace kiln::cli {
 
@@ -16,8 +15,8 @@ oci::ImageSource open_signable(std::string_view command, const std::string& text
 {
   oci::ImageReference ref = parse_reference(text);
   if (ref.transport != oci::Transport::oci && ref.transport != oci::Transport::local) {
-    throw Error(fmt::format("{} \"{}\": only oci: layouts and kiln's local store can hold signatures", command,
-                            text));
+    throw Error(fmt::format("{} \"{}\": only oci: layouts and kiln's local store can hold signatures",
+                            command, text));
   }
   return unwrap(oci::ImageSource::open(ref));
 }
@@ -33,8 +32,8 @@ std::string signing_identity(const Args& args, const oci::ImageSource& source, s
   }
   std::string dir = to_lower(std::filesystem::absolute(ref.path).lexically_normal().filename().string());
   if (ref.tag.empty() || dir.empty()) {
-    throw Error(fmt::format("{} \"{}\": give --identity HOST/PATH:TAG (the layout reference has no tag)", command,
-                            ref.str()));
+    throw Error(fmt::format("{} \"{}\": give --identity HOST/PATH:TAG (the layout reference has no tag)",
+                            command, ref.str()));
   }
   return fmt::format("localhost/{}:{}", dir, ref.tag);
 }
@@ -51,7 +50,7 @@ signer::PrivateKey load_key(const Args& args, std::string_view command)
 signer::PrivateKey load_key_file(const std::string& file, std::string_view command)
 {
   const std::string* path = &file;
-  std::string text = unwrap(read_file(*path));
+  std::string text = must(std::string(command) + ": key", read_file(*path));
   auto key = signer::load_private_key(text, [&] {
     return signer::read_password(fmt::format("\"{}\"", *path), signer::Confirm::no);
   });
@@ -63,9 +62,9 @@ signer::PrivateKey load_key_file(const std::string& file, std::string_view comma
 
 std::string now_rfc3339()
 {
-  return rfc3339_utc(std::chrono::duration_cast<std::chrono::seconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count());
+  return rfc3339_utc(
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
 }
 
 std::map<std::string, std::string> annotation_options(const Args& args, std::string_view command)

@@ -3,13 +3,14 @@
 // What kiln sign and kiln attest share: the image they write next to, the
 // identity they sign and the key they sign with.
 
-#include <map>
-#include <string>
-#include <string_view>
-
+#include "base/error.hpp"
 #include "cli/args.hpp"
 #include "oci/transport.hpp"
 #include "signer/keys.hpp"
+
+#include <map>
+#include <string>
+#include <string_view>
 
 namespace kiln::cli {
 
@@ -23,6 +24,15 @@ std::string signing_identity(const Args& args, const oci::ImageSource& source, s
 signer::PrivateKey load_key(const Args& args, std::string_view command);
 signer::PrivateKey load_key_file(const std::string& path, std::string_view command);
 std::string now_rfc3339();
+
+// The value, or kiln::Error "<what>: <error>".
+template <typename T> T must(std::string_view what, Result<T> result)
+{
+  if (!result) {
+    throw Error(std::string(what) + ": " + result.error());
+  }
+  return std::move(*result);
+}
 // The -a KEY=VALUE options.
 std::map<std::string, std::string> annotation_options(const Args& args, std::string_view command);
 

@@ -1,9 +1,9 @@
 #include "signer/attachment.hpp"
 
+#include "signer/strict_json.hpp"
+
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
-
-#include "signer/strict_json.hpp"
 
 namespace kiln::signer {
 
@@ -51,7 +51,8 @@ Result<std::vector<AttachmentLayer>> parse_attachment_manifest(std::string_view 
       if (!digest) {
         return fail("attachment manifest layer: " + digest.error());
       }
-      AttachmentLayer layer{entry.at("mediaType").get<std::string>(), *digest, entry.at("size").get<uint64_t>(), {}};
+      AttachmentLayer layer{
+          entry.at("mediaType").get<std::string>(), *digest, entry.at("size").get<uint64_t>(), {}};
       if (entry.contains("annotations")) {
         layer.annotations = entry["annotations"].get<std::map<std::string, std::string>>();
       }
@@ -63,8 +64,9 @@ Result<std::vector<AttachmentLayer>> parse_attachment_manifest(std::string_view 
   return layers;
 }
 
-AttachmentImage append_attachment(const std::vector<AttachmentLayer>& existing, const AttachmentLayer& new_layer,
-                                  std::string_view new_blob, const SameSigner& same_signer, Replace replace)
+AttachmentImage append_attachment(const std::vector<AttachmentLayer>& existing,
+                                  const AttachmentLayer& new_layer, std::string_view new_blob,
+                                  const SameSigner& same_signer, Replace replace)
 {
   const std::string predicate_key(k_predicate_type_annotation);
   std::vector<AttachmentLayer> layers;
@@ -76,7 +78,8 @@ AttachmentImage append_attachment(const std::vector<AttachmentLayer>& existing, 
       continue;
     }
     if (layer.digest == new_layer.digest && layer.media_type == new_layer.media_type &&
-        without_signature(layer.annotations) == without_signature(new_layer.annotations) && same_signer(layer)) {
+        without_signature(layer.annotations) == without_signature(new_layer.annotations) &&
+        same_signer(layer)) {
       duplicate = true;
     }
     layers.push_back(layer);

@@ -4,11 +4,16 @@
 // (attestations) images, tagged sha256-<hex>.sig / .att next to the image.
 //
 //   manifest: {"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",
-//              "config":{<config descriptor>},"layers":[{"mediaType":..,"size":..,"digest":..,"annotations":{..}}...]}
-//   config:   {"architecture":"","created":"0001-01-01T00:00:00Z","history":[{"created":"0001-01-01T00:00:00Z"}...],
+//              "config":{<config
+//              descriptor>},"layers":[{"mediaType":..,"size":..,"digest":..,"annotations":{..}}...]}
+//   config:
+//   {"architecture":"","created":"0001-01-01T00:00:00Z","history":[{"created":"0001-01-01T00:00:00Z"}...],
 //              "os":"","rootfs":{"type":"layers","diff_ids":[<layer digest>...]},"config":{}}
 //
 // The signer builds these as bytes; oci stores them.
+
+#include "base/result.hpp"
+#include "oci/digest.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -17,9 +22,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "base/result.hpp"
-#include "oci/digest.hpp"
 
 namespace kiln::signer {
 
@@ -79,8 +81,8 @@ using SameSigner = std::function<bool(const AttachmentLayer&)>;
 // non-signature annotations and same_signer accepts it. Replace::
 // same_predicate_type first drops layers with new_layer's predicateType
 // annotation (`attest --replace`).
-AttachmentImage append_attachment(const std::vector<AttachmentLayer>& existing, const AttachmentLayer& new_layer,
-                                  std::string_view new_blob, const SameSigner& same_signer,
-                                  Replace replace = Replace::no);
+AttachmentImage append_attachment(const std::vector<AttachmentLayer>& existing,
+                                  const AttachmentLayer& new_layer, std::string_view new_blob,
+                                  const SameSigner& same_signer, Replace replace = Replace::no);
 
 } // namespace kiln::signer

@@ -7,13 +7,13 @@
 //    "verificationMaterial":{"publicKey":{"hint":"<b64 sha256(SPKI)>"}},
 //    "dsseEnvelope":{"payload":"<b64>","payloadType":"application/vnd.in-toto+json","signatures":[{"sig":"<b64>"}]}}
 
-#include <cstdint>
-#include <string>
-#include <string_view>
-
 #include "base/result.hpp"
 #include "oci/digest.hpp"
 #include "signer/keys.hpp"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
 
 namespace kiln::signer {
 
@@ -29,7 +29,7 @@ struct Subject
 };
 
 // The referrer manifest for a bundle blob; its config is the 2-byte "{}".
-std::string write_bundle_referrer(const Subject& subject, std::string_view bundle, std::string_view predicate_type,
-                                  std::string_view created);
+std::string write_bundle_referrer(const Subject& subject, std::string_view bundle,
+                                  std::string_view predicate_type, std::string_view created);
 
 } // namespace kiln::signer

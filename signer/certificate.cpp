@@ -1,13 +1,13 @@
 #include "signer/certificate.hpp"
 
+#include "base/strings.hpp"
+#include "signer/pem.hpp"
+
 #include <fmt/core.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
-
-#include "base/strings.hpp"
-#include "signer/pem.hpp"
 
 namespace kiln::signer {
 
@@ -152,7 +152,8 @@ Result<void> verify_chain(const Certificate& leaf, const std::vector<Certificate
   for (const auto& cert : intermediates) {
     sk_X509_push(untrusted.get(), cert.get());
   }
-  std::unique_ptr<X509_STORE_CTX, decltype(&X509_STORE_CTX_free)> ctx(X509_STORE_CTX_new(), X509_STORE_CTX_free);
+  std::unique_ptr<X509_STORE_CTX, decltype(&X509_STORE_CTX_free)> ctx(X509_STORE_CTX_new(),
+                                                                      X509_STORE_CTX_free);
   if (X509_STORE_CTX_init(ctx.get(), store.get(), leaf.get(), untrusted.get()) != 1) {
     return fail("certificate chain: out of memory");
   }
@@ -164,9 +165,11 @@ Result<void> verify_chain(const Certificate& leaf, const std::vector<Certificate
   ERR_clear_error();
   if (ok != 1) {
     std::vector<std::string> names = leaf.emails();
-    std::string who = !leaf.subject().empty() ? leaf.subject() : !names.empty() ? names.front() : "(no subject)";
-    return fail(fmt::format("certificate {} does not chain to a trusted root at {}: {}", who,
-                            rfc3339_utc(at), X509_verify_cert_error_string(error)));
+    std::string who = !leaf.subject().empty() ? leaf.subject()
+                      : !names.empty()        ? names.front()
+                                              : "(no subject)";
+    return fail(fmt::format("certificate {} does not chain to a trusted root at {}: {}", who, rfc3339_utc(at),
+                            X509_verify_cert_error_string(error)));
   }
   return {};
 }

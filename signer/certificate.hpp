@@ -5,15 +5,15 @@
 // roots at a given time (Fulcio leaves live ten minutes, so the time is the
 // transparency log's integratedTime, not now).
 
+#include "base/result.hpp"
+#include "signer/keys.hpp"
+
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "base/result.hpp"
-#include "signer/keys.hpp"
 
 typedef struct x509_st X509;
 

@@ -1,11 +1,11 @@
 #include "signer/cosign_key.hpp"
 
+#include "base/strings.hpp"
+#include "signer/pem.hpp"
+
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 #include <sodium.h>
-
-#include "base/strings.hpp"
-#include "signer/pem.hpp"
 
 namespace kiln::signer {
 
@@ -25,10 +25,10 @@ void init_sodium()
 std::string derive(std::string_view password, std::string_view salt, unsigned long long n)
 {
   std::string key(crypto_secretbox_KEYBYTES, '\0');
-  if (crypto_pwhash_scryptsalsa208sha256_ll(reinterpret_cast<const uint8_t*>(password.data()), password.size(),
-                                            reinterpret_cast<const uint8_t*>(salt.data()), salt.size(), n,
-                                            k_scrypt_r, k_scrypt_p, reinterpret_cast<uint8_t*>(key.data()),
-                                            key.size()) != 0) {
+  if (crypto_pwhash_scryptsalsa208sha256_ll(reinterpret_cast<const uint8_t*>(password.data()),
+                                            password.size(), reinterpret_cast<const uint8_t*>(salt.data()),
+                                            salt.size(), n, k_scrypt_r, k_scrypt_p,
+                                            reinterpret_cast<uint8_t*>(key.data()), key.size()) != 0) {
     throw std::runtime_error("scrypt: out of memory");
   }
   return key;
@@ -36,7 +36,8 @@ std::string derive(std::string_view password, std::string_view salt, unsigned lo
 
 } // namespace
 
-std::string encrypt_cosign_key_json(std::string_view plaintext, std::string_view password, unsigned long long scrypt_n)
+std::string encrypt_cosign_key_json(std::string_view plaintext, std::string_view password,
+                                    unsigned long long scrypt_n)
 {
   init_sodium();
   std::string salt(k_salt_size, '\0');

@@ -11,10 +11,10 @@
 // secretbox layout Poly1305 tag || XSalsa20 ciphertext; the plaintext is a
 // PKCS#8 DER private key.
 
+#include "base/result.hpp"
+
 #include <string>
 #include <string_view>
-
-#include "base/result.hpp"
 
 namespace kiln::signer {
 

@@ -1,10 +1,10 @@
 #include "signer/dsse.hpp"
 
-#include <fmt/core.h>
-#include <nlohmann/json.hpp>
-
 #include "base/strings.hpp"
 #include "signer/strict_json.hpp"
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
 
 namespace kiln::signer {
 
@@ -13,15 +13,15 @@ std::string pae(std::string_view payload_type, std::string_view payload)
   return fmt::format("DSSEv1 {} {} {} {}", payload_type.size(), payload_type, payload.size(), payload);
 }
 
-Result<std::string> sign_envelope(const PrivateKey& key, std::string_view payload_type, std::string_view payload)
+Result<std::string> sign_envelope(const PrivateKey& key, std::string_view payload_type,
+                                  std::string_view payload)
 {
   auto signature = key.sign(pae(payload_type, payload));
   if (!signature) {
     return fail(signature.error());
   }
   return fmt::format(R"({{"payloadType":{},"payload":"{}","signatures":[{{"keyid":"","sig":"{}"}}]}})",
-                     json_quote(payload_type), base64_encode(payload),
-                     base64_encode(*signature));
+                     json_quote(payload_type), base64_encode(payload), base64_encode(*signature));
 }
 
 Result<Envelope> parse_envelope(std::string_view json)
@@ -33,7 +33,8 @@ Result<Envelope> parse_envelope(std::string_view json)
   if (auto ok = check_keys(*doc, "DSSE envelope", {"payloadType", "payload", "signatures"}); !ok) {
     return fail(ok.error());
   }
-  if (!(*doc)["payloadType"].is_string() || !(*doc)["payload"].is_string() || !(*doc)["signatures"].is_array()) {
+  if (!(*doc)["payloadType"].is_string() || !(*doc)["payload"].is_string() ||
+      !(*doc)["signatures"].is_array()) {
     return fail("DSSE envelope: a field has the wrong type");
   }
   Envelope envelope;
@@ -59,15 +60,16 @@ Result<Envelope> parse_envelope(std::string_view json)
   return envelope;
 }
 
-Result<void> verify_envelope(const Envelope& envelope, const PublicKey& key)
+Result<std::string> verify_envelope(const Envelope& envelope, const PublicKey& key)
 {
   if (envelope.payload_type != k_in_toto_payload_type) {
-    return fail(fmt::format("DSSE payloadType is \"{}\", not \"{}\"", envelope.payload_type, k_in_toto_payload_type));
+    return fail(
+        fmt::format("DSSE payloadType is \"{}\", not \"{}\"", envelope.payload_type, k_in_toto_payload_type));
   }
   std::string signed_bytes = pae(envelope.payload_type, envelope.payload);
   for (const auto& signature : envelope.signatures) {
     if (key.verify(signed_bytes, signature)) {
-      return {};
+      return signature;
     }
   }
   return fail(fmt::format("no DSSE signature verifies with {}", key.describe()));

@@ -1,5 +1,10 @@
 #include "signer/keys.hpp"
 
+#include "base/strings.hpp"
+#include "oci/digest.hpp"
+#include "signer/cosign_key.hpp"
+#include "signer/pem.hpp"
+
 #include <fmt/core.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
@@ -7,11 +12,6 @@
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
-
-#include "base/strings.hpp"
-#include "oci/digest.hpp"
-#include "signer/cosign_key.hpp"
-#include "signer/pem.hpp"
 
 namespace kiln::signer {
 
@@ -65,7 +65,7 @@ Result<void> check_algorithm(EVP_PKEY* key)
   }
 }
 
-template<typename F> Result<EVP_PKEY*> parse_der(std::string_view der, F parse)
+template <typename F> Result<EVP_PKEY*> parse_der(std::string_view der, F parse)
 {
   const auto* p = reinterpret_cast<const unsigned char*>(der.data());
   EVP_PKEY* key = parse(&p, static_cast<long>(der.size()));
@@ -171,8 +171,9 @@ Result<void> PublicKey::verify(std::string_view data, std::string_view signature
   }
   // OpenSSL's ECDSA verifier re-encodes the parsed signature and compares,
   // so only strict DER passes; high-S values are accepted, as Go does.
-  int rc = EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
-                            reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  int rc =
+      EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
+                       reinterpret_cast<const unsigned char*>(data.data()), data.size());
   ERR_clear_error();
   if (rc != 1) {
     return fail(fmt::format("signature does not verify with {}", describe()));
@@ -246,7 +247,8 @@ Result<std::string> PrivateKey::sign(std::string_view data) const
     return fail("sign: " + openssl_error());
   }
   std::string signature(size, '\0');
-  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &size, in, data.size()) != 1) {
+  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &size, in, data.size()) !=
+      1) {
     return fail("sign: " + openssl_error());
   }
   signature.resize(size);

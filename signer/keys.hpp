@@ -4,12 +4,12 @@
 // SHA-256 (ASN.1 DER signatures); it verifies ECDSA and RSA PKCS#1 v1.5
 // (BYO-PKI certificates), always over SHA-256.
 
+#include "base/result.hpp"
+
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
-
-#include "base/result.hpp"
 
 typedef struct evp_pkey_st EVP_PKEY;
 

@@ -1,14 +1,13 @@
 #include "signer/password.hpp"
 
+#include "base/error.hpp"
+
 #include <cstdio>
 #include <cstdlib>
-#include <termios.h>
-#include <unistd.h>
-
 #include <fmt/core.h>
 #include <sodium.h>
-
-#include "base/error.hpp"
+#include <termios.h>
+#include <unistd.h>
 
 namespace kiln::signer {
 

@@ -4,10 +4,10 @@
 // empty value counts when the variable is set), else a prompt without echo
 // when stdin is a terminal, else an error. Never logged.
 
+#include "base/result.hpp"
+
 #include <string>
 #include <string_view>
-
-#include "base/result.hpp"
 
 namespace kiln::signer {
 

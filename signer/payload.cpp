@@ -1,9 +1,9 @@
 #include "signer/payload.hpp"
 
-#include <fmt/core.h>
-
 #include "base/strings.hpp"
 #include "signer/strict_json.hpp"
+
+#include <fmt/core.h>
 
 namespace kiln::signer {
 
@@ -12,10 +12,11 @@ std::string write_payload(std::string_view docker_reference, const oci::Digest& 
 {
   // nlohmann's objects keep keys sorted, which is Go's map order for the
   // optional annotations cosign writes.
-  return fmt::format(R"({{"critical":{{"identity":{{"docker-reference":{}}},"image":{{"docker-manifest-digest":{}}},)"
-                     R"("type":{}}},"optional":{}}})",
-                     json_quote(docker_reference), json_quote(manifest_digest.str()), json_quote(k_simple_signing_type),
-                     optional.dump());
+  return fmt::format(
+      R"({{"critical":{{"identity":{{"docker-reference":{}}},"image":{{"docker-manifest-digest":{}}},)"
+      R"("type":{}}},"optional":{}}})",
+      json_quote(docker_reference), json_quote(manifest_digest.str()), json_quote(k_simple_signing_type),
+      optional.dump());
 }
 
 Result<Payload> parse_payload(std::string_view bytes)
@@ -110,7 +111,8 @@ std::string repository_of(std::string_view identity)
   return std::string(name);
 }
 
-Result<void> match_identity(std::string_view signed_reference, std::string_view image_reference, IdentityMatch match)
+Result<void> match_identity(std::string_view signed_reference, std::string_view image_reference,
+                            IdentityMatch match)
 {
   auto signed_ref = normalise_reference(signed_reference);
   if (!signed_ref) {
@@ -121,7 +123,8 @@ Result<void> match_identity(std::string_view signed_reference, std::string_view 
     return fail(image.error());
   }
   auto mismatch = [&] {
-    return fail(fmt::format("signed identity \"{}\" does not match \"{}\"", signed_reference, image_reference));
+    return fail(
+        fmt::format("signed identity \"{}\" does not match \"{}\"", signed_reference, image_reference));
   };
   bool same_repository = signed_ref->repository == image->repository;
   switch (match) {

@@ -10,18 +10,18 @@
 // Written compact in cosign's key order; read with containers/image's strict
 // rules (exact key sets, no duplicates).
 
-#include <string>
-#include <string_view>
-
-#include <nlohmann/json.hpp>
-
 #include "base/result.hpp"
 #include "oci/digest.hpp"
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
 
 namespace kiln::signer {
 
 inline constexpr std::string_view k_simple_signing_type = "cosign container image signature";
-inline constexpr std::string_view k_simple_signing_media_type = "application/vnd.dev.cosign.simplesigning.v1+json";
+inline constexpr std::string_view k_simple_signing_media_type =
+    "application/vnd.dev.cosign.simplesigning.v1+json";
 
 struct Payload
 {
@@ -38,9 +38,9 @@ Result<Payload> parse_payload(std::string_view bytes);
 // How the signed docker-reference must relate to the image reference
 // (containers/image's signedIdentity).
 enum class IdentityMatch {
-  repository,             // same repository, tags ignored
-  exact,                  // identical, both tagged
-  repo_digest_or_exact,   // tagged image: identical; image by digest: same repository
+  repository,           // same repository, tags ignored
+  exact,                // identical, both tagged
+  repo_digest_or_exact, // tagged image: identical; image by digest: same repository
 };
 
 // Docker-normalised "host/path" and tag (empty when none) of a reference
@@ -56,6 +56,7 @@ Result<NamedReference> normalise_reference(std::string_view reference);
 // "host/path" of "host/path:tag" (an in-toto subject name).
 std::string repository_of(std::string_view identity);
 
-Result<void> match_identity(std::string_view signed_reference, std::string_view image_reference, IdentityMatch match);
+Result<void> match_identity(std::string_view signed_reference, std::string_view image_reference,
+                            IdentityMatch match);
 
 } // namespace kiln::signer

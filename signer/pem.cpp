@@ -1,7 +1,6 @@
 #include "signer/pem.hpp"
 
 #include <memory>
-
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>

@@ -5,11 +5,11 @@
 //
 //   block ::= "-----BEGIN " label "-----" LF base64-lines "-----END " label "-----" LF
 
+#include "base/result.hpp"
+
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "base/result.hpp"
 
 namespace kiln::signer {
 

@@ -1,15 +1,14 @@
 #include "signer/policy.hpp"
 
-#include <cstdlib>
-
-#include <fmt/core.h>
-#include <toml++/toml.h>
-
 #include "base/fileio.hpp"
 #include "oci/reference.hpp"
 #include "signer/attestation.hpp"
 #include "signer/statement.hpp"
 #include "signer/trusted_root.hpp"
+
+#include <cstdlib>
+#include <fmt/core.h>
+#include <toml++/toml.h>
 
 namespace kiln::signer {
 
@@ -61,8 +60,8 @@ Result<std::vector<std::string>> string_list(const toml::table& table, std::stri
 
 Result<TrustRule> parse_rule(const toml::table& table, const fs::path& base)
 {
-  static constexpr std::string_view k_known[] = {"scope",    "require",      "keys",       "identity",
-                                                 "issuer",   "trusted_root", "ca_roots",   "rekor_keys",
+  static constexpr std::string_view k_known[] = {"scope",    "require",      "keys",         "identity",
+                                                 "issuer",   "trusted_root", "ca_roots",     "rekor_keys",
                                                  "hostname", "attestations", "intermediates"};
   for (const auto& [key, value] : table) {
     if (std::find(std::begin(k_known), std::end(k_known), key.str()) == std::end(k_known)) {
@@ -93,7 +92,8 @@ Result<TrustRule> parse_rule(const toml::table& table, const fs::path& base)
     rule.require = Requirement::reject;
     return rule;
   } else {
-    return fail(fmt::format("\"require\" is \"{}\", not signed, insecure-accept-anything or reject", require));
+    return fail(
+        fmt::format("\"require\" is \"{}\", not signed, insecure-accept-anything or reject", require));
   }
 
   auto keys = string_list(table, "keys");
@@ -137,7 +137,8 @@ Result<TrustRule> parse_rule(const toml::table& table, const fs::path& base)
     }
     if (ca_roots) {
       auto text = read_relative(base, *ca_roots);
-      auto roots = text ? Certificate::from_pem_all(*text) : Result<std::vector<Certificate>>(fail(text.error()));
+      auto roots =
+          text ? Certificate::from_pem_all(*text) : Result<std::vector<Certificate>>(fail(text.error()));
       if (!roots) {
         return fail(roots.error());
       }
@@ -145,7 +146,8 @@ Result<TrustRule> parse_rule(const toml::table& table, const fs::path& base)
     }
     if (auto intermediates = string_field(table, "intermediates")) {
       auto text = read_relative(base, *intermediates);
-      auto list = text ? Certificate::from_pem_all(*text) : Result<std::vector<Certificate>>(fail(text.error()));
+      auto list =
+          text ? Certificate::from_pem_all(*text) : Result<std::vector<Certificate>>(fail(text.error()));
       if (!list) {
         return fail(list.error());
       }
@@ -245,7 +247,8 @@ Result<Policy> load_policy(const fs::path& file)
   }
   const toml::array* rules = trust->as_array();
   if (rules == nullptr) {
-    return fail(fmt::format("policy \"{}\": \"trust\" must be an array of tables ([[trust]])", file.string()));
+    return fail(
+        fmt::format("policy \"{}\": \"trust\" must be an array of tables ([[trust]])", file.string()));
   }
   size_t index = 0;
   for (const auto& node : *rules) {
@@ -319,7 +322,8 @@ const TrustRule* match_scope(const Policy& policy, std::string_view reference)
     if (!scope_matches(rule.scope, key->text)) {
       continue;
     }
-    if (best == nullptr || best->scope == "*" || (rule.scope != "*" && rule.scope.size() > best->scope.size())) {
+    if (best == nullptr || best->scope == "*" ||
+        (rule.scope != "*" && rule.scope.size() > best->scope.size())) {
       best = &rule;
     }
   }
@@ -343,11 +347,11 @@ PolicyDecision check_image(const Policy& policy, std::string_view reference, con
   decision.scope = rule->scope;
   switch (rule->require) {
   case Requirement::reject:
-    decision.reason = fmt::format("scope \"{}\" rejects every image", rule->scope);
+    decision.reason = "the scope rejects every image";
     return decision;
   case Requirement::insecure_accept_anything:
     decision.verdict = Verdict::accepted;
-    decision.reason = fmt::format("scope \"{}\" accepts anything (insecure)", rule->scope);
+    decision.reason = "the scope accepts anything (insecure)";
     return decision;
   case Requirement::signed_by:
     break;
@@ -358,14 +362,13 @@ PolicyDecision check_image(const Policy& policy, std::string_view reference, con
     return decision;
   }
   if (signatures->empty()) {
-    decision.reason = fmt::format("scope \"{}\" requires a signature and {} has none", rule->scope, digest.str());
+    decision.reason = fmt::format("a signature is required and {} has none", digest.str());
     return decision;
   }
   SignatureClaims claims{digest, key->docker_name, IdentityMatch::repository, {}};
   VerifyReport report = verify_signatures(*signatures, rule->trust, claims, now);
   if (!report.ok()) {
-    decision.reason =
-      fmt::format("scope \"{}\": no signature of {} verifies: {}", rule->scope, digest.str(), report.why_rejected());
+    decision.reason = fmt::format("no signature of {} verifies: {}", digest.str(), report.why_rejected());
     return decision;
   }
   decision.signatures = report.accepted;
@@ -379,7 +382,7 @@ PolicyDecision check_image(const Policy& policy, std::string_view reference, con
       std::string why = "none attached";
       bool found = false;
       for (const auto& layer : *layers) {
-        auto verified = verify_attestation(layer, rule->trust.keys, digest, type);
+        auto verified = verify_attestation(layer, rule->trust, digest, type, now);
         if (verified) {
           found = true;
           break;
@@ -387,16 +390,14 @@ PolicyDecision check_image(const Policy& policy, std::string_view reference, con
         why = verified.error();
       }
       if (!found) {
-        decision.reason =
-          fmt::format("scope \"{}\" requires a {} attestation of {}: {}", rule->scope, type, digest.str(), why);
+        decision.reason = fmt::format("a {} attestation of {} is required: {}", type, digest.str(), why);
         return decision;
       }
       decision.attestations.push_back(type);
     }
   }
   decision.verdict = Verdict::accepted;
-  decision.reason = fmt::format("scope \"{}\": {} signed by {}", rule->scope, digest.str(),
-                                decision.signatures.front().signer);
+  decision.reason = fmt::format("{} signed by {}", digest.str(), decision.signatures.front().signer);
   return decision;
 }
 

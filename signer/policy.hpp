@@ -16,17 +16,17 @@
 // The most specific matching scope decides: the longest matching prefix,
 // "*" last. No matching scope refuses the image.
 
+#include "base/result.hpp"
+#include "oci/digest.hpp"
+#include "signer/source.hpp"
+#include "signer/verify.hpp"
+
 #include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "base/result.hpp"
-#include "oci/digest.hpp"
-#include "signer/source.hpp"
-#include "signer/verify.hpp"
 
 namespace kiln::signer {
 
@@ -37,7 +37,7 @@ struct TrustRule
   std::string scope;
   Requirement require = Requirement::signed_by;
   TrustMaterial trust;
-  std::vector<std::string> key_paths; // as resolved, for messages
+  std::vector<std::string> key_paths;    // as resolved, for messages
   std::vector<std::string> attestations; // predicate type URIs that must be present
 };
 
@@ -54,12 +54,14 @@ Result<Policy> load_policy(const std::filesystem::path& file);
 // The first that exists of: explicit (--policy), $KILN_POLICY, ./kiln.toml,
 // $XDG_CONFIG_HOME/kiln/kiln.toml (~/.config), /etc/kiln/kiln.toml.
 // An explicit path or $KILN_POLICY that does not exist is an error.
-Result<std::optional<std::filesystem::path>> find_policy(const std::optional<std::filesystem::path>& explicit_path);
+Result<std::optional<std::filesystem::path>>
+find_policy(const std::optional<std::filesystem::path>& explicit_path);
 
 // find_policy then load_policy: what `kiln build` calls once per build.
 // nullopt when no policy exists anywhere (kiln build then refuses unverified
 // bases unless --insecure-allow-unverified-base).
-Result<std::optional<Policy>> load_configured_policy(const std::optional<std::filesystem::path>& explicit_path);
+Result<std::optional<Policy>>
+load_configured_policy(const std::optional<std::filesystem::path>& explicit_path);
 
 // The rule whose scope matches the reference most specifically, or null.
 const TrustRule* match_scope(const Policy& policy, std::string_view reference);
@@ -69,8 +71,8 @@ enum class Verdict { accepted, rejected };
 struct PolicyDecision
 {
   Verdict verdict = Verdict::rejected;
-  std::string scope;   // the scope that decided ("" when none matched)
-  std::string reason;  // one line: why accepted or refused
+  std::string scope;  // the scope that decided ("" when none matched)
+  std::string reason; // one line: why accepted or refused (the deciding scope is in `scope`)
   std::vector<VerifiedSignature> signatures;
   std::vector<std::string> attestations; // predicate types verified
   bool accepted() const { return verdict == Verdict::accepted; }

@@ -1,12 +1,12 @@
 #include "signer/rekor.hpp"
 
-#include <fmt/core.h>
-#include <openssl/evp.h>
-
 #include "base/strings.hpp"
 #include "oci/digest.hpp"
 #include "signer/pem.hpp"
 #include "signer/strict_json.hpp"
+
+#include <fmt/core.h>
+#include <openssl/evp.h>
 
 namespace kiln::signer {
 
@@ -15,6 +15,36 @@ namespace {
 std::string log_id_of(const PublicKey& key)
 {
   return oci::Digest::of(key.spki_der()).hex();
+}
+
+// A base64 PEM (key or certificate) whose first block is der.
+bool names_signer(const nlohmann::json& value, std::string_view der)
+{
+  if (!value.is_string()) {
+    return false;
+  }
+  auto pem = base64_decode(value.get<std::string>());
+  auto blocks = pem ? pem_decode_all(*pem) : Result<std::vector<PemBlock>>(fail("bad base64"));
+  return blocks && blocks->front().der == der;
+}
+
+// Rekor keeps DSSE signatures base64-encoded once (dsse) or, having
+// re-encoded the envelope's base64 text, twice (intoto 0.0.2); either binds
+// the same signature bytes.
+bool holds_signature(const nlohmann::json& value, std::string_view signature)
+{
+  if (!value.is_string()) {
+    return false;
+  }
+  auto once = base64_decode(value.get<std::string>());
+  if (!once) {
+    return false;
+  }
+  if (*once == signature) {
+    return true;
+  }
+  auto twice = base64_decode(*once);
+  return twice && *twice == signature;
 }
 
 } // namespace
@@ -52,7 +82,8 @@ Result<RekorEntry> verify_rekor_set(std::string_view set_json, const std::vector
     return fail("Rekor bundle has invalid base64");
   }
   entry.body = std::move(*body);
-  std::string signed_bytes = canonical_set_payload(body_b64, entry.integrated_time, entry.log_id, entry.log_index);
+  std::string signed_bytes =
+      canonical_set_payload(body_b64, entry.integrated_time, entry.log_id, entry.log_index);
   for (const auto& key : rekor_keys) {
     if (log_id_of(key) != entry.log_id) {
       continue;
@@ -69,8 +100,8 @@ Result<RekorEntry> verify_rekor_set(std::string_view set_json, const std::vector
   return fail(fmt::format("no trusted Rekor key has log id {}", entry.log_id));
 }
 
-Result<void> check_hashedrekord(const RekorEntry& entry, std::string_view signature, std::string_view signer_der,
-                                std::string_view payload)
+Result<void> check_hashedrekord(const RekorEntry& entry, std::string_view signature,
+                                std::string_view signer_der, std::string_view payload)
 {
   auto doc = parse_strict_json(entry.body);
   if (!doc) {
@@ -98,12 +129,57 @@ Result<void> check_hashedrekord(const RekorEntry& entry, std::string_view signat
   if (!logged_signature || *logged_signature != signature) {
     return fail("Rekor entry holds a different signature");
   }
-  auto pem = base64_decode(key_content);
-  auto blocks = pem ? pem_decode_all(*pem) : Result<std::vector<PemBlock>>(fail("bad base64"));
-  if (!blocks || blocks->front().der != signer_der) {
+  if (!names_signer(key_content, signer_der)) {
     return fail("Rekor entry names a different key or certificate");
   }
   return {};
+}
+
+Result<void> check_dsse_entry(const RekorEntry& entry, std::string_view signature,
+                              std::string_view signer_der, std::string_view payload)
+{
+  auto doc = parse_strict_json(entry.body);
+  if (!doc || !doc->is_object()) {
+    return fail("Rekor entry body is not a JSON object");
+  }
+  std::string kind = doc->value("kind", "");
+  std::string version = doc->value("apiVersion", "");
+  const nlohmann::json* payload_hash = nullptr;
+  const nlohmann::json* signatures = nullptr;
+  const char* sig_key = nullptr;
+  const char* key_key = nullptr;
+  try {
+    const auto& spec = doc->at("spec");
+    if (kind == "dsse" && version == "0.0.1") {
+      payload_hash = &spec.at("payloadHash");
+      signatures = &spec.at("signatures");
+      sig_key = "signature";
+      key_key = "verifier";
+    } else if (kind == "intoto" && version == "0.0.2") {
+      payload_hash = &spec.at("content").at("payloadHash");
+      signatures = &spec.at("content").at("envelope").at("signatures");
+      sig_key = "sig";
+      key_key = "publicKey";
+    } else {
+      return fail(fmt::format("Rekor entry is {} {}, not dsse 0.0.1 or intoto 0.0.2", kind, version));
+    }
+    if (payload_hash->at("algorithm") != "sha256" ||
+        payload_hash->at("value") != oci::Digest::of(payload).hex()) {
+      return fail("Rekor entry's payload hash differs from the statement's");
+    }
+  } catch (const nlohmann::json::exception&) {
+    return fail(fmt::format("Rekor {} entry lacks its payload hash or signatures", kind));
+  }
+  if (!signatures->is_array()) {
+    return fail(fmt::format("Rekor {} entry's signatures are not a list", kind));
+  }
+  for (const auto& item : *signatures) {
+    if (item.is_object() && item.contains(sig_key) && item.contains(key_key) &&
+        holds_signature(item[sig_key], signature) && names_signer(item[key_key], signer_der)) {
+      return {};
+    }
+  }
+  return fail("Rekor entry does not hold this signature by this certificate");
 }
 
 } // namespace kiln::signer

@@ -11,13 +11,13 @@
 //   {"apiVersion":"0.0.1","kind":"hashedrekord","spec":{"data":{"hash":{"algorithm":"sha256","value":"<hex>"}},
 //    "signature":{"content":"<b64 sig>","publicKey":{"content":"<b64 PEM key or certificate>"}}}}
 
+#include "base/result.hpp"
+#include "signer/keys.hpp"
+
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "base/result.hpp"
-#include "signer/keys.hpp"
 
 namespace kiln::signer {
 
@@ -35,8 +35,13 @@ Result<RekorEntry> verify_rekor_set(std::string_view set_json, const std::vector
 
 // The entry's body is a hashedrekord of exactly this signature, signer DER
 // (SPKI of a key, or the leaf certificate) and payload.
-Result<void> check_hashedrekord(const RekorEntry& entry, std::string_view signature, std::string_view signer_der,
-                                std::string_view payload);
+Result<void> check_hashedrekord(const RekorEntry& entry, std::string_view signature,
+                                std::string_view signer_der, std::string_view payload);
+
+// The entry is a dsse 0.0.1 or intoto 0.0.2 record of this DSSE signature by
+// signer_der (a certificate) over payload (the statement).
+Result<void> check_dsse_entry(const RekorEntry& entry, std::string_view signature,
+                              std::string_view signer_der, std::string_view payload);
 
 // RFC 8785 canonical JSON of the SET payload (sorted keys, no whitespace).
 std::string canonical_set_payload(std::string_view body_b64, int64_t integrated_time, std::string_view log_id,

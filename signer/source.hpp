@@ -5,16 +5,16 @@
 // AttachmentSource for the image's location. LayoutAttachmentSource serves
 // an OCI layout; the registry client will provide another.
 
-#include <optional>
-#include <string>
-#include <string_view>
-#include <vector>
-
 #include "base/result.hpp"
 #include "oci/digest.hpp"
 #include "oci/layout.hpp"
 #include "signer/attachment.hpp"
 #include "signer/verify.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
 
 namespace kiln::signer {
 

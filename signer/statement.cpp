@@ -1,10 +1,9 @@
 #include "signer/statement.hpp"
 
-#include <regex>
+#include "signer/strict_json.hpp"
 
 #include <fmt/core.h>
-
-#include "signer/strict_json.hpp"
+#include <regex>
 
 namespace kiln::signer {
 
@@ -18,16 +17,16 @@ struct PredicateType
 
 // cosign's options/predicate.go table.
 constexpr PredicateType k_predicate_types[] = {
-  {"custom", k_custom_predicate},
-  {"vuln", k_vuln_predicate},
-  {"spdx", "https://spdx.dev/Document"},
-  {"spdxjson", "https://spdx.dev/Document"},
-  {"cyclonedx", "https://cyclonedx.org/bom"},
-  {"slsaprovenance", "https://slsa.dev/provenance/v0.2"},
-  {"slsaprovenance02", "https://slsa.dev/provenance/v0.2"},
-  {"slsaprovenance1", "https://slsa.dev/provenance/v1"},
-  {"link", "https://in-toto.io/Link/v1"},
-  {"openvex", "https://openvex.dev/ns"},
+    {"custom", k_custom_predicate},
+    {"vuln", k_vuln_predicate},
+    {"spdx", "https://spdx.dev/Document"},
+    {"spdxjson", "https://spdx.dev/Document"},
+    {"cyclonedx", "https://cyclonedx.org/bom"},
+    {"slsaprovenance", "https://slsa.dev/provenance/v0.2"},
+    {"slsaprovenance02", "https://slsa.dev/provenance/v0.2"},
+    {"slsaprovenance1", "https://slsa.dev/provenance/v1"},
+    {"link", "https://in-toto.io/Link/v1"},
+    {"openvex", "https://openvex.dev/ns"},
 };
 
 bool is_absolute_uri(std::string_view text)
@@ -53,7 +52,8 @@ Result<std::string> predicate_type_uri(std::string_view type)
                           type));
 }
 
-Result<nlohmann::ordered_json> predicate_from_file(std::string_view type, std::string_view text, std::string_view now)
+Result<nlohmann::ordered_json> predicate_from_file(std::string_view type, std::string_view text,
+                                                   std::string_view now)
 {
   if (type == "custom") {
     nlohmann::ordered_json predicate;
@@ -71,9 +71,9 @@ Result<nlohmann::ordered_json> predicate_from_file(std::string_view type, std::s
   if (type == "vuln") {
     for (const char* key : {"scanStartedOn", "scanFinishedOn"}) {
       const auto* value = predicate.contains("metadata") && predicate["metadata"].is_object() &&
-                              predicate["metadata"].contains(key)
-                            ? &predicate["metadata"][key]
-                            : nullptr;
+                                  predicate["metadata"].contains(key)
+                              ? &predicate["metadata"][key]
+                              : nullptr;
       if (value == nullptr || !value->is_string() || !is_rfc3339(value->get<std::string>())) {
         return fail(fmt::format("vuln predicate: metadata.{} is not an RFC 3339 time", key));
       }
@@ -102,7 +102,8 @@ Result<Statement> parse_statement(std::string_view bytes)
   if (!doc) {
     return fail("in-toto statement: " + doc.error());
   }
-  if (auto ok = check_keys(*doc, "in-toto statement", {"_type", "subject", "predicateType"}, {"predicate"}); !ok) {
+  if (auto ok = check_keys(*doc, "in-toto statement", {"_type", "subject", "predicateType"}, {"predicate"});
+      !ok) {
     return fail(ok.error());
   }
   const auto& type = (*doc)["_type"];
@@ -159,8 +160,8 @@ Result<nlohmann::ordered_json> vuln_predicate(const VulnScan& scan)
 bool is_rfc3339(std::string_view text)
 {
   static const std::regex k_time(
-    "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)"
-    "(\\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$");
+      "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)"
+      "(\\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$");
   return std::regex_match(text.begin(), text.end(), k_time);
 }
 

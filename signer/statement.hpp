@@ -7,15 +7,14 @@
 //    "subject":[{"name":"<repository>","digest":{"sha256":"<hex>"}}],
 //    "predicateType":"<URI>","predicate":{...}}
 
+#include "base/result.hpp"
+#include "oci/digest.hpp"
+
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
-
-#include "base/result.hpp"
-#include "oci/digest.hpp"
 
 namespace kiln::signer {
 
@@ -31,7 +30,8 @@ Result<std::string> predicate_type_uri(std::string_view type);
 // The predicate for --type from a file's text: custom wraps the text as
 // {"Data","Timestamp"}, spdx takes the text as a JSON string, the others
 // require a JSON object. now is the RFC 3339 time for custom.
-Result<nlohmann::ordered_json> predicate_from_file(std::string_view type, std::string_view text, std::string_view now);
+Result<nlohmann::ordered_json> predicate_from_file(std::string_view type, std::string_view text,
+                                                   std::string_view now);
 
 std::string write_statement(std::string_view subject_name, const oci::Digest& subject_digest,
                             std::string_view predicate_type, const nlohmann::ordered_json& predicate);
@@ -52,8 +52,8 @@ struct VulnScan
   std::string db_uri;
   std::string db_version;
   nlohmann::ordered_json result; // the scanner's report, any JSON
-  std::string started_on;  // RFC 3339
-  std::string finished_on; // RFC 3339
+  std::string started_on;        // RFC 3339
+  std::string finished_on;       // RFC 3339
 };
 Result<nlohmann::ordered_json> vuln_predicate(const VulnScan& scan);
 

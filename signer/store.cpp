@@ -1,7 +1,5 @@
 #include "signer/store.hpp"
 
-#include <fmt/core.h>
-
 #include "base/strings.hpp"
 #include "oci/manifest.hpp"
 #include "oci/mediatype.hpp"
@@ -9,6 +7,8 @@
 #include "signer/dsse.hpp"
 #include "signer/payload.hpp"
 #include "signer/statement.hpp"
+
+#include <fmt/core.h>
 
 namespace kiln::signer {
 
@@ -23,9 +23,33 @@ std::string_view kind_annotation(AttachmentKind kind)
 
 } // namespace
 
-Result<StoredAttachment> store_attachment(const oci::Layout& layout, const oci::Digest& image, AttachmentKind kind,
-                                          const AttachmentLayer& layer, std::string_view blob,
-                                          const SameSigner& same_signer, Replace replace)
+Result<oci::Digest> store_bundle(const oci::Layout& layout, const oci::Descriptor& top, const PrivateKey& key,
+                                 std::string_view statement, std::string_view predicate_type,
+                                 std::string_view created)
+{
+  auto bundle = write_bundle(key, statement);
+  if (!bundle) {
+    return fail(bundle.error());
+  }
+  Subject subject{top.media_type, top.digest, static_cast<uint64_t>(top.size)};
+  std::string referrer = write_bundle_referrer(subject, *bundle, predicate_type, created);
+  for (const auto& [data, media_type] :
+       {std::pair<std::string_view, std::string_view>{*bundle, k_bundle_media_type},
+        {"{}", oci::mediatype::k_oci_empty},
+        {referrer, k_oci_manifest_media_type}}) {
+    auto written = layout.write_blob(data, media_type);
+    if (!written) {
+      return fail(written.error());
+    }
+  }
+  // Like cosign's `save`, the referrer lives as a blob; readers find it by its subject.
+  return oci::Digest::of(referrer);
+}
+
+Result<StoredAttachment> store_attachment(const oci::Layout& layout, const oci::Digest& image,
+                                          AttachmentKind kind, const AttachmentLayer& layer,
+                                          std::string_view blob, const SameSigner& same_signer,
+                                          Replace replace)
 {
   StoredAttachment stored{image, attachment_tag(image, kind), image, false};
   auto updated = layout.update_index([&](oci::ImageIndex& index) -> Result<void> {
@@ -49,7 +73,8 @@ Result<StoredAttachment> store_attachment(const oci::Layout& layout, const oci::
     stored.added = built.added;
     for (size_t i = 0; i < built.blobs.size(); ++i) {
       // blobs[0] is the config, then the new layer.
-      auto written = layout.write_blob(built.blobs[i].data, i == 0 ? k_oci_config_media_type : layer.media_type);
+      auto written =
+          layout.write_blob(built.blobs[i].data, i == 0 ? k_oci_config_media_type : layer.media_type);
       if (!written) {
         return fail(written.error());
       }
@@ -71,7 +96,7 @@ Result<StoredAttachment> store_attachment(const oci::Layout& layout, const oci::
     for (auto& d : index.manifests) {
       if (d.digest == image && !d.annotations.contains(std::string(k_kind_annotation))) {
         d.annotations[std::string(k_kind_annotation)] =
-          std::string(oci::mediatype::is_index(d.media_type) ? k_kind_image_index : k_kind_image);
+            std::string(oci::mediatype::is_index(d.media_type) ? k_kind_image_index : k_kind_image);
       }
     }
     return {};
@@ -86,7 +111,8 @@ Result<SignedImage> sign_image(const oci::Layout& layout, const oci::Descriptor&
                                const SignOptions& options)
 {
   if (auto named = normalise_reference(options.identity); !named || named->tag.empty()) {
-    return fail(fmt::format("signed identity \"{}\" must be a tagged name (host/path:tag)", options.identity));
+    return fail(
+        fmt::format("signed identity \"{}\" must be a tagged name (host/path:tag)", options.identity));
   }
   std::vector<oci::Digest> digests = {top.digest};
   if (oci::mediatype::is_index(top.media_type)) {
@@ -111,7 +137,9 @@ Result<SignedImage> sign_image(const oci::Layout& layout, const oci::Descriptor&
     if (!signature) {
       return fail(signature.error());
     }
-    AttachmentLayer layer{std::string(k_simple_signing_media_type), oci::Digest::of(payload), payload.size(),
+    AttachmentLayer layer{std::string(k_simple_signing_media_type),
+                          oci::Digest::of(payload),
+                          payload.size(),
                           {{std::string(k_signature_annotation), base64_encode(*signature)}}};
     auto same_signer = [&](const AttachmentLayer& existing) {
       auto it = existing.annotations.find(std::string(k_signature_annotation));
@@ -127,31 +155,20 @@ Result<SignedImage> sign_image(const oci::Layout& layout, const oci::Descriptor&
   if (options.bundle == Bundle::yes) {
     std::string statement = write_statement(repository_of(options.identity), top.digest,
                                             k_cosign_sign_predicate, nlohmann::ordered_json::object());
-    auto bundle = write_bundle(key, statement);
-    if (!bundle) {
-      return fail(bundle.error());
+    auto referrer = store_bundle(layout, top, key, statement, k_cosign_sign_predicate, options.created);
+    if (!referrer) {
+      return fail(referrer.error());
     }
-    Subject subject{top.media_type, top.digest, static_cast<uint64_t>(top.size)};
-    std::string referrer = write_bundle_referrer(subject, *bundle, k_cosign_sign_predicate, options.created);
-    for (const auto& [data, media_type] :
-         {std::pair<std::string_view, std::string_view>{*bundle, k_bundle_media_type},
-          {"{}", oci::mediatype::k_oci_empty},
-          {referrer, k_oci_manifest_media_type}}) {
-      auto written = layout.write_blob(data, media_type);
-      if (!written) {
-        return fail(written.error());
-      }
-    }
-    // Like cosign's `save`, the referrer lives as a blob; readers find it by its subject.
-    result.bundle_referrer = oci::Digest::of(referrer);
+    result.bundle_referrer = *referrer;
   }
   return result;
 }
 
-Result<StoredAttachment> attest_image(const oci::Layout& layout, const oci::Descriptor& top, const PrivateKey& key,
-                                      const AttestOptions& options)
+Result<StoredAttachment> attest_image(const oci::Layout& layout, const oci::Descriptor& top,
+                                      const PrivateKey& key, const AttestOptions& options)
 {
-  std::string statement = write_statement(options.subject_name, top.digest, options.predicate_type, options.predicate);
+  std::string statement =
+      write_statement(options.subject_name, top.digest, options.predicate_type, options.predicate);
   auto envelope = sign_envelope(key, k_in_toto_payload_type, statement);
   if (!envelope) {
     return fail(envelope.error());
@@ -160,11 +177,22 @@ Result<StoredAttachment> attest_image(const oci::Layout& layout, const oci::Desc
     return fail(fmt::format("attestation envelope is {} bytes, over the 4 MiB limit readers accept",
                             envelope->size()));
   }
-  AttachmentLayer layer{std::string(k_dsse_media_type), oci::Digest::of(*envelope), envelope->size(),
+  AttachmentLayer layer{std::string(k_dsse_media_type),
+                        oci::Digest::of(*envelope),
+                        envelope->size(),
                         {{std::string(k_signature_annotation), ""},
                          {std::string(k_predicate_type_annotation), options.predicate_type}}};
-  return store_attachment(layout, top.digest, AttachmentKind::attestations, layer, *envelope,
-                          [](const AttachmentLayer&) { return false; }, options.replace);
+  auto stored = store_attachment(
+      layout, top.digest, AttachmentKind::attestations, layer, *envelope,
+      [](const AttachmentLayer&) { return false; }, options.replace);
+  if (stored && options.bundle == Bundle::yes) {
+    auto referrer = store_bundle(layout, top, key, statement, options.predicate_type, options.created);
+    if (!referrer) {
+      return fail(referrer.error());
+    }
+    stored->bundle_referrer = *referrer;
+  }
+  return stored;
 }
 
 } // namespace kiln::signer

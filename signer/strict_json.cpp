@@ -1,10 +1,9 @@
 #include "signer/strict_json.hpp"
 
+#include <fmt/core.h>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <fmt/core.h>
 
 namespace kiln::signer {
 
@@ -44,7 +43,10 @@ public:
   }
   bool start_array(std::size_t) override { return true; }
   bool end_array() override { return true; }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override
+  {
+    return false;
+  }
 
 private:
   std::vector<std::set<std::string>> m_keys;

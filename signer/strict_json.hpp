@@ -4,12 +4,11 @@
 // (containers/image refuses them; a duplicate would let two readers see
 // two different claims in the same signed bytes).
 
-#include <string>
-#include <string_view>
+#include "base/result.hpp"
 
 #include <nlohmann/json.hpp>
-
-#include "base/result.hpp"
+#include <string>
+#include <string_view>
 
 namespace kiln::signer {
 

@@ -1,9 +1,9 @@
 #include "signer/trusted_root.hpp"
 
+#include "base/strings.hpp"
+
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
-
-#include "base/strings.hpp"
 
 namespace kiln::signer {
 

@@ -4,15 +4,17 @@
 // offline: certificate authorities (Fulcio chains) and transparency log keys.
 //
 //   {"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1",
-//    "tlogs":[{"publicKey":{"rawBytes":"<b64 SPKI>","keyDetails":..,"validFor":{..}},"logId":{"keyId":"<b64>"}}],
-//    "certificateAuthorities":[{"certChain":{"certificates":[{"rawBytes":"<b64 DER>"}...]},"validFor":{..}}], ...}
-
-#include <string_view>
-#include <vector>
+//    "tlogs":[{"publicKey":{"rawBytes":"<b64
+//    SPKI>","keyDetails":..,"validFor":{..}},"logId":{"keyId":"<b64>"}}],
+//    "certificateAuthorities":[{"certChain":{"certificates":[{"rawBytes":"<b64 DER>"}...]},"validFor":{..}}],
+//    ...}
 
 #include "base/result.hpp"
 #include "signer/certificate.hpp"
 #include "signer/keys.hpp"
+
+#include <string_view>
+#include <vector>
 
 namespace kiln::signer {
 

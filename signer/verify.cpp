@@ -1,12 +1,11 @@
 #include "signer/verify.hpp"
 
-#include <algorithm>
-
-#include <fmt/core.h>
-
 #include "base/strings.hpp"
 #include "signer/attachment.hpp"
 #include "signer/rekor.hpp"
+
+#include <algorithm>
+#include <fmt/core.h>
 
 namespace kiln::signer {
 
@@ -30,17 +29,23 @@ bool contains(const std::vector<std::string>& values, const std::string& value)
   return std::find(values.begin(), values.end(), value) != values.end();
 }
 
-Result<Signer> certificate_signer(const SignatureEvidence& evidence, const CertificateTrust& trust,
-                                  const std::string& signature, int64_t at)
+} // namespace
+
+Result<CertifiedKey> verify_certificate(const std::map<std::string, std::string>& annotations,
+                                        const CertificateTrust& trust, int64_t at)
 {
-  auto leaves = Certificate::from_pem_all(*annotation(evidence, k_certificate_annotation));
+  auto leaf_pem = annotations.find(std::string(k_certificate_annotation));
+  if (leaf_pem == annotations.end()) {
+    return fail("no certificate annotation");
+  }
+  auto leaves = Certificate::from_pem_all(leaf_pem->second);
   if (!leaves || leaves->size() != 1) {
     return fail("certificate annotation does not hold exactly one certificate");
   }
   const Certificate& leaf = leaves->front();
   std::vector<Certificate> intermediates = trust.intermediates;
-  if (const auto* chain = annotation(evidence, k_chain_annotation)) {
-    auto certs = Certificate::from_pem_all(*chain);
+  if (auto chain = annotations.find(std::string(k_chain_annotation)); chain != annotations.end()) {
+    auto certs = Certificate::from_pem_all(chain->second);
     if (!certs) {
       return fail("chain annotation: " + certs.error());
     }
@@ -65,22 +70,36 @@ Result<Signer> certificate_signer(const SignatureEvidence& evidence, const Certi
     return fail(issuer.error());
   }
   if (!trust.issuer.empty() && issuer->value_or("") != trust.issuer) {
-    return fail(fmt::format("certificate issuer is \"{}\", not \"{}\"", issuer->value_or("(none)"), trust.issuer));
+    return fail(
+        fmt::format("certificate issuer is \"{}\", not \"{}\"", issuer->value_or("(none)"), trust.issuer));
   }
   auto key = leaf.public_key();
   if (!key) {
     return fail(key.error());
   }
-  if (!key->verify(evidence.payload, signature)) {
-    return fail("signature does not verify with the certificate's key");
-  }
   std::string who = names.empty() ? leaf.subject() : names.front();
   std::string description = issuer->has_value() ? fmt::format("certificate for {} (issuer {})", who, **issuer)
                                                 : fmt::format("certificate for {}", who);
-  return Signer{*key, leaf.der(), description};
+  return CertifiedKey{*key, leaf.der(), description};
 }
 
-Result<Signer> key_signer(const SignatureEvidence& evidence, const TrustMaterial& trust, const std::string& signature)
+namespace {
+
+Result<Signer> certificate_signer(const SignatureEvidence& evidence, const CertificateTrust& trust,
+                                  const std::string& signature, int64_t at)
+{
+  auto certified = verify_certificate(evidence.annotations, trust, at);
+  if (!certified) {
+    return fail(certified.error());
+  }
+  if (!certified->key.verify(evidence.payload, signature)) {
+    return fail("signature does not verify with the certificate's key");
+  }
+  return Signer{certified->key, certified->der, certified->description};
+}
+
+Result<Signer> key_signer(const SignatureEvidence& evidence, const TrustMaterial& trust,
+                          const std::string& signature)
 {
   for (const auto& key : trust.keys) {
     if (key.verify(evidence.payload, signature)) {
@@ -145,7 +164,8 @@ Result<VerifiedSignature> verify_signature(const SignatureEvidence& evidence, co
 
   Result<Signer> signer = fail("no trusted key and no trusted certificate authority");
   if (annotation(evidence, k_certificate_annotation) != nullptr && trust.certificates) {
-    signer = certificate_signer(evidence, *trust.certificates, *signature, entry ? entry->integrated_time : now);
+    signer =
+        certificate_signer(evidence, *trust.certificates, *signature, entry ? entry->integrated_time : now);
     if (!signer && !trust.keys.empty()) {
       signer = key_signer(evidence, trust, *signature);
     }

@@ -6,17 +6,17 @@
 // keys are trusted, the payload's manifest digest, and optionally its
 // identity and annotations. An image is accepted when any signature is.
 
-#include <cstdint>
-#include <map>
-#include <optional>
-#include <string>
-#include <vector>
-
 #include "base/result.hpp"
 #include "oci/digest.hpp"
 #include "signer/certificate.hpp"
 #include "signer/keys.hpp"
 #include "signer/payload.hpp"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace kiln::signer {
 
@@ -61,6 +61,18 @@ struct VerifiedSignature
   std::string docker_reference; // from the payload
   std::optional<int64_t> integrated_time;
 };
+
+// A certificate annotation's leaf, checked: it chains (with the chain
+// annotation's and trust's intermediates) to trust's roots at unix time at,
+// and carries trust's identity, host name and issuer.
+struct CertifiedKey
+{
+  PublicKey key;
+  std::string der; // the leaf certificate
+  std::string description;
+};
+Result<CertifiedKey> verify_certificate(const std::map<std::string, std::string>& annotations,
+                                        const CertificateTrust& trust, int64_t at);
 
 Result<VerifiedSignature> verify_signature(const SignatureEvidence& evidence, const TrustMaterial& trust,
                                            const SignatureClaims& claims, int64_t now);

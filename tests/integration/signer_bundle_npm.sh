@@ -44,4 +44,22 @@ node "$KILN_SOURCE_ROOT/tests/integration/signer/verify_bundle.js" "$MODULES" bu
 if node "$KILN_SOURCE_ROOT/tests/integration/signer/verify_bundle.js" "$MODULES" bundle.json stranger.pub 2>/dev/null; then
   fail "@sigstore/verify accepted the bundle with another key"
 fi
+
+# An attestation bundle (cosign v3 attest) verifies too.
+echo '{"bomFormat":"CycloneDX","specVersion":"1.5"}' >bom.json
+"$KILN" attest --key cosign.key --type cyclonedx --predicate bom.json --bundle oci:img:app >att.txt
+att_referrer=$(sed -n 's/^Bundle referrer manifest sha256:\([0-9a-f]*\)$/\1/p' att.txt)
+[ -n "$att_referrer" ] || fail "kiln attest --bundle did not name the referrer"
+/usr/bin/python3 - "$att_referrer" <<'PY' || fail "the attestation bundle is malformed"
+import base64, json, sys
+blob = lambda d: open("img/blobs/sha256/" + d.split(":")[-1], "rb").read()
+ref = json.loads(blob(sys.argv[1]))
+assert ref["annotations"]["dev.sigstore.bundle.predicateType"] == "https://cyclonedx.org/bom"
+bundle = blob(ref["layers"][0]["digest"])
+open("att-bundle.json", "wb").write(bundle)
+statement = json.loads(base64.b64decode(json.loads(bundle)["dsseEnvelope"]["payload"]))
+assert statement["predicate"] == {"bomFormat": "CycloneDX", "specVersion": "1.5"}
+PY
+node "$KILN_SOURCE_ROOT/tests/integration/signer/verify_bundle.js" "$MODULES" att-bundle.json cosign.pub ||
+  fail "@sigstore/verify rejects kiln's attestation bundle"
 echo "ok"

@@ -36,7 +36,7 @@ TOML
 
 expect_error "has none" "$KILN" verify --policy conf/kiln.toml oci:bases/debian:12
 "$KILN" sign --key stranger.key oci:bases/debian:12 >/dev/null
-expect_error "scope \"oci:$WORK/bases\": no signature" "$KILN" verify --policy conf/kiln.toml oci:bases/debian:12
+expect_error "(scope \"oci:$WORK/bases\"): no signature" "$KILN" verify --policy conf/kiln.toml oci:bases/debian:12
 "$KILN" sign --key publisher.key oci:bases/debian:12 >/dev/null
 "$KILN" verify --policy conf/kiln.toml oci:bases/debian:12 | grep -q "signed by ECDSA P-256 key" \
   || fail "the publisher's signature was not accepted"
@@ -64,11 +64,11 @@ expect_error "payload is for" "$KILN" verify --policy conf/kiln.toml oci:bases/r
 umoci init --layout elsewhere
 umoci new --image elsewhere:1
 "$KILN" sign --key publisher.key oci:elsewhere:1 >/dev/null
-expect_error 'scope "\*" rejects every image' "$KILN" verify --policy conf/kiln.toml oci:elsewhere:1
+expect_error '(scope "\*"): the scope rejects every image' "$KILN" verify --policy conf/kiln.toml oci:elsewhere:1
 
 # Required attestations.
 cp -r bases/debian bases/debian-vuln
-expect_error "requires a https://cosign.sigstore.dev/attestation/vuln/v1 attestation" \
+expect_error "a https://cosign.sigstore.dev/attestation/vuln/v1 attestation of sha256:[0-9a-f]* is required" \
   "$KILN" verify --policy conf/kiln.toml oci:bases/debian-vuln:12
 cat >vuln.json <<'JSON'
 {"invocation":{"parameters":null,"uri":"","event_id":"","builder.id":""},"scanner":{"uri":"pkg:generic/kiln@0.1.0","version":"0.1.0","db":{"uri":"","version":""},"result":{}},"metadata":{"scanStartedOn":"2024-01-01T00:00:00Z","scanFinishedOn":"2024-01-01T00:01:00Z"}}

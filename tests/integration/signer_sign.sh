@@ -160,4 +160,21 @@ PY
 [ "$(grep -c '^Signed ' multi.txt)" = 2 ] || { cat multi.txt; fail "an index and its manifest were not both signed"; }
 "$KILN" verify --key stranger.pub oci:img:multi >/dev/null || fail "the index signature does not verify"
 "$KILN" verify --key stranger.pub oci:img:app >/dev/null || fail "the platform manifest signature does not verify"
+
+# kiln's local store holds signatures too; a signed layout stays valid for kiln fsck and skopeo.
+XDG_DATA_HOME=$WORK/data "$KILN" copy oci:img:app app:1 >/dev/null
+XDG_DATA_HOME=$WORK/data "$KILN" sign --key cosign.key app:1 | grep -q "as localhost/app:1 " || fail "local store signing"
+XDG_DATA_HOME=$WORK/data "$KILN" verify --key cosign.pub --identity localhost/app:1 app:1 >/dev/null \
+  || fail "local store verification"
+"$KILN" fsck img >/dev/null || fail "kiln fsck rejects a signed layout"
+skopeo inspect oci:img:app >/dev/null || fail "skopeo cannot read the signed image any more"
+
+# Concurrent signers with different keys: the index lock keeps every layer.
+umoci new --image img:busy
+for i in 1 2 3 4; do "$KILN" keygen --output-key-prefix k$i >/dev/null; done
+for i in 1 2 3 4; do "$KILN" sign --key k$i.key oci:img:busy >/dev/null & done
+wait
+for i in 1 2 3 4; do
+  "$KILN" verify --key k$i.pub oci:img:busy >/dev/null || fail "signer $i's signature was lost in a concurrent update"
+done
 echo "ok"

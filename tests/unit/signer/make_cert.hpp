@@ -3,14 +3,13 @@
 // Test certificates made with OpenSSL: a CA and leaves with chosen SANs and
 // Fulcio issuer extensions, for cases no fixture covers.
 
-#include <map>
-#include <string>
-
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
-
 #include "signer/certificate.hpp"
 #include "signer/keys.hpp"
+
+#include <map>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <string>
 
 struct CertSpec
 {
@@ -31,8 +30,8 @@ inline kiln::signer::Certificate make_cert(const CertSpec& spec, const kiln::sig
   X509_gmtime_adj(X509_getm_notBefore(cert), spec.not_before);
   X509_gmtime_adj(X509_getm_notAfter(cert), spec.not_after);
   X509_NAME* name = X509_get_subject_name(cert);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(spec.common_name.c_str()),
-                             -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>(spec.common_name.c_str()), -1, -1, 0);
   X509_set_issuer_name(cert, issuer != nullptr ? X509_get_subject_name(issuer) : name);
   X509_set_pubkey(cert, subject_key.public_key().get());
   X509V3_CTX ctx;
@@ -52,7 +51,8 @@ inline kiln::signer::Certificate make_cert(const CertSpec& spec, const kiln::sig
   for (const auto& [oid, bytes] : spec.raw_ext) {
     ASN1_OBJECT* obj = OBJ_txt2obj(oid.c_str(), 1);
     ASN1_OCTET_STRING* data = ASN1_OCTET_STRING_new();
-    ASN1_OCTET_STRING_set(data, reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+    ASN1_OCTET_STRING_set(data, reinterpret_cast<const unsigned char*>(bytes.data()),
+                          static_cast<int>(bytes.size()));
     X509_EXTENSION* ext = X509_EXTENSION_create_by_OBJ(nullptr, obj, 0, data);
     X509_add_ext(cert, ext, -1);
     X509_EXTENSION_free(ext);

@@ -3,12 +3,12 @@
 // An in-memory AttachmentSource for tests: attachment images built by the
 // signer library, kept as tag -> manifest and digest -> blob.
 
-#include <map>
-
 #include "base/strings.hpp"
 #include "signer/dsse.hpp"
 #include "signer/payload.hpp"
 #include "signer/source.hpp"
+
+#include <map>
 
 class MemorySource : public kiln::signer::AttachmentSource
 {
@@ -47,17 +47,21 @@ public:
   {
     std::string payload = kiln::signer::write_payload(reference, signed_digest);
     add(image, kiln::signer::AttachmentKind::signatures,
-        {std::string(kiln::signer::k_simple_signing_media_type), kiln::oci::Digest::of(payload), payload.size(),
+        {std::string(kiln::signer::k_simple_signing_media_type),
+         kiln::oci::Digest::of(payload),
+         payload.size(),
          {{std::string(kiln::signer::k_signature_annotation), kiln::base64_encode(*key.sign(payload))}}},
         payload);
   }
 
-  void attest(const kiln::signer::PrivateKey& key, const kiln::oci::Digest& image, const std::string& statement,
-              const std::string& predicate_type)
+  void attest(const kiln::signer::PrivateKey& key, const kiln::oci::Digest& image,
+              const std::string& statement, const std::string& predicate_type)
   {
     std::string envelope = *kiln::signer::sign_envelope(key, kiln::signer::k_in_toto_payload_type, statement);
     add(image, kiln::signer::AttachmentKind::attestations,
-        {std::string(kiln::signer::k_dsse_media_type), kiln::oci::Digest::of(envelope), envelope.size(),
+        {std::string(kiln::signer::k_dsse_media_type),
+         kiln::oci::Digest::of(envelope),
+         envelope.size(),
          {{std::string(kiln::signer::k_signature_annotation), ""}, {"predicateType", predicate_type}}},
         envelope);
   }

@@ -3,10 +3,10 @@
 // Access to ../shared (the workplace's shared fixtures) for signer tests.
 // Tests that need it report a skip message when it is absent.
 
+#include "base/fileio.hpp"
+
 #include <filesystem>
 #include <string>
-
-#include "base/fileio.hpp"
 
 inline std::filesystem::path shared_dir()
 {
@@ -18,13 +18,12 @@ inline kiln::Result<std::string> read_shared(const std::string& relative)
   return kiln::read_file(shared_dir() / relative);
 }
 
+#include "base/strings.hpp"
+
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <vector>
-
-#include <nlohmann/json.hpp>
-
-#include "base/strings.hpp"
 
 // One signature of a containers/image `dir:` copy (signature-N):
 //   0x00 "sigstore-json" 0x0A {"mimeType":..,"payload":"<b64>","annotations":{..}}

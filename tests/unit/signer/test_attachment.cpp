@@ -1,7 +1,7 @@
-#include <doctest/doctest.h>
-
 #include "signer/attachment.hpp"
 #include "signer/payload.hpp"
+
+#include <doctest/doctest.h>
 
 using namespace kiln::signer;
 using kiln::oci::Digest;
@@ -9,7 +9,9 @@ using kiln::oci::Digest;
 namespace {
 AttachmentLayer signature_layer(const std::string& payload, const std::string& signature)
 {
-  return {std::string(k_simple_signing_media_type), Digest::of(payload), payload.size(),
+  return {std::string(k_simple_signing_media_type),
+          Digest::of(payload),
+          payload.size(),
           {{std::string(k_signature_annotation), signature}}};
 }
 bool always(const AttachmentLayer&)
@@ -29,10 +31,14 @@ TEST_CASE("the .sig tag and a first signature manifest match cosign's bytes")
   auto result = append_attachment({}, signature_layer(payload, "MEUC"), payload, always);
   CHECK(result.added);
   Digest p = Digest::of(payload);
-  CHECK(result.config == R"({"architecture":"","created":"0001-01-01T00:00:00Z","history":[{"created":"0001-01-01T00:00:00Z"}],)"
-                         R"("os":"","rootfs":{"type":"layers","diff_ids":[")" + p.str() + R"("]},"config":{}})");
-  CHECK(result.manifest ==
-        R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","size":)" +
+  CHECK(
+      result.config ==
+      R"({"architecture":"","created":"0001-01-01T00:00:00Z","history":[{"created":"0001-01-01T00:00:00Z"}],)"
+      R"("os":"","rootfs":{"type":"layers","diff_ids":[")" +
+          p.str() + R"("]},"config":{}})");
+  CHECK(
+      result.manifest ==
+      R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","size":)" +
           std::to_string(result.config.size()) + R"(,"digest":")" + Digest::of(result.config).str() +
           R"("},"layers":[{"mediaType":"application/vnd.dev.cosign.simplesigning.v1+json","size":)" +
           std::to_string(payload.size()) + R"(,"digest":")" + p.str() +
@@ -55,14 +61,17 @@ TEST_CASE("appending never duplicates and --replace drops the same predicate typ
   auto again = append_attachment(layers, signature_layer(a, "S2"), a, always);
   CHECK_FALSE(again.added);
   CHECK(parse_attachment_manifest(again.manifest)->size() == 1);
-  auto other_key = append_attachment(layers, signature_layer(a, "S2"), a, [](const AttachmentLayer&) { return false; });
+  auto other_key =
+      append_attachment(layers, signature_layer(a, "S2"), a, [](const AttachmentLayer&) { return false; });
   CHECK(other_key.added);
   auto second = append_attachment(layers, signature_layer(b, "S3"), b, always);
   CHECK(parse_attachment_manifest(second.manifest)->size() == 2);
   CHECK(second.config.find(Digest::of(a).str()) < second.config.find(Digest::of(b).str()));
 
   auto att = [](const std::string& blob, const std::string& type) {
-    return AttachmentLayer{"application/vnd.dsse.envelope.v1+json", Digest::of(blob), blob.size(),
+    return AttachmentLayer{"application/vnd.dsse.envelope.v1+json",
+                           Digest::of(blob),
+                           blob.size(),
                            {{std::string(k_signature_annotation), ""}, {"predicateType", type}}};
   };
   auto v1 = append_attachment({}, att("e1", "vuln"), "e1", always);
@@ -78,6 +87,7 @@ TEST_CASE("appending never duplicates and --replace drops the same predicate typ
 
 TEST_CASE("non-OCI attachment manifests are refused")
 {
-  CHECK_FALSE(parse_attachment_manifest(R"({"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","layers":[]})"));
+  CHECK_FALSE(parse_attachment_manifest(
+      R"({"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","layers":[]})"));
   CHECK_FALSE(parse_attachment_manifest("garbage"));
 }

@@ -1,10 +1,9 @@
-#include <doctest/doctest.h>
-
-#include <nlohmann/json.hpp>
-
 #include "base/strings.hpp"
 #include "signer/bundle.hpp"
 #include "signer/dsse.hpp"
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 using namespace kiln::signer;
 using kiln::oci::Digest;
@@ -24,9 +23,10 @@ TEST_CASE("bundle v0.3 and its referrer manifest")
   CHECK(key.public_key().verify(pae(k_in_toto_payload_type, statement), sig));
   CHECK(doc["dsseEnvelope"]["signatures"][0].size() == 1);
   Subject subject{"application/vnd.oci.image.manifest.v1+json", Digest::of("m"), 1};
-  auto referrer = nlohmann::json::parse(write_bundle_referrer(subject, *bundle, "https://sigstore.dev/cosign/sign/v1",
-                                                              "2024-01-01T00:00:00Z"));
-  CHECK(referrer["config"]["digest"] == "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a");
+  auto referrer = nlohmann::json::parse(
+      write_bundle_referrer(subject, *bundle, "https://sigstore.dev/cosign/sign/v1", "2024-01-01T00:00:00Z"));
+  CHECK(referrer["config"]["digest"] ==
+        "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a");
   CHECK(referrer["layers"][0]["digest"] == Digest::of(*bundle).str());
   CHECK(referrer["subject"]["digest"] == Digest::of("m").str());
   CHECK(referrer["annotations"]["dev.sigstore.bundle.content"] == "dsse-envelope");

@@ -1,10 +1,9 @@
-#include <doctest/doctest.h>
-
-#include <ctime>
-
 #include "signer/certificate.hpp"
 #include "tests/unit/signer/make_cert.hpp"
 #include "tests/unit/signer/shared.hpp"
+
+#include <ctime>
+#include <doctest/doctest.h>
 
 using namespace kiln::signer;
 
@@ -43,12 +42,14 @@ TEST_CASE("issuer extensions: .1.8 preferred, both must agree")
 {
   PrivateKey ca_key = PrivateKey::generate_p256();
   PrivateKey leaf_key = PrivateKey::generate_p256();
-  auto v2 = make_cert({"leaf", "a@example.com", {{k_oid_issuer_v2, utf8_der("https://accounts.google.com")}}}, leaf_key,
-                      ca_key);
+  auto v2 = make_cert({"leaf", "a@example.com", {{k_oid_issuer_v2, utf8_der("https://accounts.google.com")}}},
+                      leaf_key, ca_key);
   CHECK(**v2.oidc_issuer() == "https://accounts.google.com");
-  auto both = make_cert({"leaf", "a@example.com",
-                         {{k_oid_issuer_v2, utf8_der("https://a.example")}, {k_oid_issuer_v1, "https://b.example"}}},
-                        leaf_key, ca_key);
+  auto both =
+      make_cert({"leaf",
+                 "a@example.com",
+                 {{k_oid_issuer_v2, utf8_der("https://a.example")}, {k_oid_issuer_v1, "https://b.example"}}},
+                leaf_key, ca_key);
   CHECK_FALSE(both.oidc_issuer());
   auto bad = make_cert({"leaf", "a@example.com", {{k_oid_issuer_v2, "not DER"}}}, leaf_key, ca_key);
   CHECK_FALSE(bad.oidc_issuer());

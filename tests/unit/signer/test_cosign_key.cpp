@@ -1,17 +1,17 @@
-#include <doctest/doctest.h>
 #include "base/strings.hpp"
-
 #include "signer/cosign_key.hpp"
 #include "signer/keys.hpp"
 #include "signer/pem.hpp"
+
+#include <doctest/doctest.h>
 
 using namespace kiln::signer;
 
 TEST_CASE("the go-securesystemslib vector decrypts")
 {
   const char* vector =
-    R"({"kdf":{"name":"scrypt","params":{"N":32768,"r":8,"p":1},"salt":"N9a7x5JFGbrtB2uBR81jPwp0eiLR4A7FV3mjVAQrg1g="},)"
-    R"("cipher":{"name":"nacl/secretbox","nonce":"2h8HxMmgRfuYdpswZBQaU3xJ1nkA/5Ik"},"ciphertext":"SEW6sUh0jf2wfdjJGPNS9+bkk2uB+Cxamf32zR8XkQ=="})";
+      R"({"kdf":{"name":"scrypt","params":{"N":32768,"r":8,"p":1},"salt":"N9a7x5JFGbrtB2uBR81jPwp0eiLR4A7FV3mjVAQrg1g="},)"
+      R"("cipher":{"name":"nacl/secretbox","nonce":"2h8HxMmgRfuYdpswZBQaU3xJ1nkA/5Ik"},"ciphertext":"SEW6sUh0jf2wfdjJGPNS9+bkk2uB+Cxamf32zR8XkQ=="})";
   auto plain = decrypt_cosign_key_json(vector, "supersecret");
   REQUIRE(plain);
   CHECK(*plain == "reallyimportant");
@@ -74,6 +74,7 @@ TEST_CASE("a generated key survives the cosign file format under both labels")
 
   auto wrong = load_private_key(pem, [] { return kiln::Result<std::string>("other"); });
   CHECK_FALSE(wrong);
-  auto truncated = load_private_key(pem.substr(0, pem.size() / 2), [] { return kiln::Result<std::string>("pw"); });
+  auto truncated =
+      load_private_key(pem.substr(0, pem.size() / 2), [] { return kiln::Result<std::string>("pw"); });
   CHECK_FALSE(truncated);
 }

@@ -1,7 +1,7 @@
-#include <doctest/doctest.h>
-
 #include "base/strings.hpp"
 #include "signer/dsse.hpp"
+
+#include <doctest/doctest.h>
 
 using namespace kiln::signer;
 
@@ -16,7 +16,8 @@ TEST_CASE("sign, parse and verify an envelope")
   PrivateKey key = PrivateKey::generate_p256();
   auto json = sign_envelope(key, k_in_toto_payload_type, R"({"a":1})");
   REQUIRE(json);
-  CHECK(json->starts_with(R"({"payloadType":"application/vnd.in-toto+json","payload":"eyJhIjoxfQ==","signatures":[{"keyid":"","sig":")"));
+  CHECK(json->starts_with(
+      R"({"payloadType":"application/vnd.in-toto+json","payload":"eyJhIjoxfQ==","signatures":[{"keyid":"","sig":")"));
   auto envelope = parse_envelope(*json);
   REQUIRE(envelope);
   CHECK(envelope->payload == R"({"a":1})");

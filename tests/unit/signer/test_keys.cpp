@@ -1,12 +1,11 @@
-#include <doctest/doctest.h>
-
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-
 #include "base/fileio.hpp"
 #include "signer/keys.hpp"
 #include "signer/pem.hpp"
 #include "tests/unit/signer/shared.hpp"
+
+#include <doctest/doctest.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 
 using namespace kiln::signer;
 

@@ -1,10 +1,9 @@
-#include <doctest/doctest.h>
+#include "signer/password.hpp"
 
 #include <cstdlib>
+#include <doctest/doctest.h>
 #include <fcntl.h>
 #include <unistd.h>
-
-#include "signer/password.hpp"
 
 using namespace kiln::signer;
 

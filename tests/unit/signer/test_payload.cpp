@@ -1,13 +1,14 @@
-#include <doctest/doctest.h>
-
 #include "signer/payload.hpp"
 #include "tests/unit/signer/shared.hpp"
+
+#include <doctest/doctest.h>
 
 using namespace kiln::signer;
 using kiln::oci::Digest;
 
 namespace {
-const Digest k_digest = *Digest::parse("sha256:634a8f35b5f16dcf4aaa0822adc0b1964bb786fca12f6831de8ddc45e5986a00");
+const Digest k_digest =
+    *Digest::parse("sha256:634a8f35b5f16dcf4aaa0822adc0b1964bb786fca12f6831de8ddc45e5986a00");
 }
 
 TEST_CASE("the writer reproduces every cosign-made fixture payload byte for byte")
@@ -43,9 +44,11 @@ TEST_CASE("the writer reproduces every cosign-made fixture payload byte for byte
 TEST_CASE("payload shape")
 {
   std::string text = write_payload("registry.example.com/ns/app:1.0", k_digest);
-  CHECK(text == R"({"critical":{"identity":{"docker-reference":"registry.example.com/ns/app:1.0"},)"
-                R"("image":{"docker-manifest-digest":"sha256:634a8f35b5f16dcf4aaa0822adc0b1964bb786fca12f6831de8ddc45e5986a00"},)"
-                R"("type":"cosign container image signature"},"optional":null})");
+  CHECK(
+      text ==
+      R"({"critical":{"identity":{"docker-reference":"registry.example.com/ns/app:1.0"},)"
+      R"("image":{"docker-manifest-digest":"sha256:634a8f35b5f16dcf4aaa0822adc0b1964bb786fca12f6831de8ddc45e5986a00"},)"
+      R"("type":"cosign container image signature"},"optional":null})");
   nlohmann::json optional = {{"team", "x"}, {"env", "prod"}};
   CHECK(write_payload("a/b:1", k_digest, optional).ends_with(R"("optional":{"env":"prod","team":"x"}})"));
 }

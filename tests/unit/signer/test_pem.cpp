@@ -1,7 +1,7 @@
-#include <doctest/doctest.h>
-
 #include "base/strings.hpp"
 #include "signer/pem.hpp"
+
+#include <doctest/doctest.h>
 
 using namespace kiln::signer;
 

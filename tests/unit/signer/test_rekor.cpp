@@ -1,9 +1,9 @@
-#include <doctest/doctest.h>
-
 #include "base/strings.hpp"
 #include "signer/certificate.hpp"
 #include "signer/rekor.hpp"
 #include "tests/unit/signer/shared.hpp"
+
+#include <doctest/doctest.h>
 
 using namespace kiln::signer;
 

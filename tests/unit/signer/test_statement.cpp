@@ -1,6 +1,6 @@
-#include <doctest/doctest.h>
-
 #include "signer/statement.hpp"
+
+#include <doctest/doctest.h>
 
 using namespace kiln::signer;
 using kiln::oci::Digest;
@@ -23,11 +23,14 @@ TEST_CASE("a statement has exactly four keys and round-trips")
   Digest d = Digest::of("image");
   auto predicate = predicate_from_file("cyclonedx", R"({"bomFormat":"CycloneDX","specVersion":"1.5"})", "");
   REQUIRE(predicate);
-  std::string text = write_statement("registry.example.com/ns/app", d, "https://cyclonedx.org/bom", *predicate);
-  CHECK(text == R"({"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"registry.example.com/ns/app",)"
-                R"("digest":{"sha256":")" + d.hex() +
-                  R"("}}],"predicateType":"https://cyclonedx.org/bom",)"
-                  R"("predicate":{"bomFormat":"CycloneDX","specVersion":"1.5"}})");
+  std::string text =
+      write_statement("registry.example.com/ns/app", d, "https://cyclonedx.org/bom", *predicate);
+  CHECK(text ==
+        R"({"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"registry.example.com/ns/app",)"
+        R"("digest":{"sha256":")" +
+            d.hex() +
+            R"("}}],"predicateType":"https://cyclonedx.org/bom",)"
+            R"("predicate":{"bomFormat":"CycloneDX","specVersion":"1.5"}})");
   auto parsed = parse_statement(text);
   REQUIRE(parsed);
   CHECK(parsed->predicate_type == "https://cyclonedx.org/bom");
@@ -45,19 +48,23 @@ TEST_CASE("custom and spdx predicates wrap the file text")
   REQUIRE(spdx);
   CHECK(spdx->is_string());
   CHECK_FALSE(predicate_from_file("spdxjson", "[1]", ""));
-  CHECK_FALSE(predicate_from_file("vuln", R"({"metadata":{"scanStartedOn":"yesterday","scanFinishedOn":"x"}})", ""));
+  CHECK_FALSE(
+      predicate_from_file("vuln", R"({"metadata":{"scanStartedOn":"yesterday","scanFinishedOn":"x"}})", ""));
 }
 
 TEST_CASE("the vuln predicate has every key of the cosign schema")
 {
-  VulnScan scan{"pkg:generic/kiln@0.1.0", "0.1.0", "https://example.com/db", "42",
-                nlohmann::ordered_json::object(), "2024-01-01T00:00:00Z", "2024-01-01T00:01:00.5+02:00"};
+  VulnScan scan{"pkg:generic/kiln@0.1.0",         "0.1.0",
+                "https://example.com/db",         "42",
+                nlohmann::ordered_json::object(), "2024-01-01T00:00:00Z",
+                "2024-01-01T00:01:00.5+02:00"};
   auto predicate = vuln_predicate(scan);
   REQUIRE(predicate);
-  CHECK(predicate->dump() ==
-        R"({"invocation":{"parameters":null,"uri":"","event_id":"","builder.id":""},)"
-        R"("scanner":{"uri":"pkg:generic/kiln@0.1.0","version":"0.1.0","db":{"uri":"https://example.com/db","version":"42"},"result":{}},)"
-        R"("metadata":{"scanStartedOn":"2024-01-01T00:00:00Z","scanFinishedOn":"2024-01-01T00:01:00.5+02:00"}})");
+  CHECK(
+      predicate->dump() ==
+      R"({"invocation":{"parameters":null,"uri":"","event_id":"","builder.id":""},)"
+      R"("scanner":{"uri":"pkg:generic/kiln@0.1.0","version":"0.1.0","db":{"uri":"https://example.com/db","version":"42"},"result":{}},)"
+      R"("metadata":{"scanStartedOn":"2024-01-01T00:00:00Z","scanFinishedOn":"2024-01-01T00:01:00.5+02:00"}})");
   scan.finished_on = "2024-01-01 00:01:00";
   CHECK_FALSE(vuln_predicate(scan));
   CHECK(is_rfc3339("2024-02-29T23:59:60Z"));

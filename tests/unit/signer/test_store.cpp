@@ -1,11 +1,11 @@
-#include <doctest/doctest.h>
-
 #include "base/fileio.hpp"
 #include "oci/layout.hpp"
 #include "oci/mediatype.hpp"
 #include "signer/attestation.hpp"
 #include "signer/source.hpp"
 #include "signer/store.hpp"
+
+#include <doctest/doctest.h>
 
 using namespace kiln::signer;
 using kiln::oci::Digest;
@@ -21,11 +21,13 @@ struct TestLayout
 
   TestLayout()
   {
-    auto config = layout.write_blob(R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}})",
-                                    kiln::oci::mediatype::k_oci_config);
+    auto config =
+        layout.write_blob(R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}})",
+                          kiln::oci::mediatype::k_oci_config);
     REQUIRE(config);
-    std::string manifest = R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","size":)" +
-                           std::to_string(config->size) + R"(,"digest":")" + config->digest.str() + R"("},"layers":[]})";
+    std::string manifest =
+        R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","size":)" +
+        std::to_string(config->size) + R"(,"digest":")" + config->digest.str() + R"("},"layers":[]})";
     auto written = layout.write_blob(manifest, kiln::oci::mediatype::k_oci_manifest);
     REQUIRE(written);
     image = *written;
@@ -64,7 +66,8 @@ TEST_CASE("sign_image stores a .sig image with cosign's annotations and never du
   REQUIRE(evidence.size() == 2);
   TrustMaterial trust;
   trust.keys.push_back(key.public_key());
-  SignatureClaims claims{t.image.digest, "registry.example.com/app:1", IdentityMatch::exact, {{"team", "blue"}}};
+  SignatureClaims claims{
+      t.image.digest, "registry.example.com/app:1", IdentityMatch::exact, {{"team", "blue"}}};
   CHECK(verify_signatures(evidence, trust, claims, 0).accepted.size() == 1);
 
   auto index = t.layout.read_index();
@@ -86,8 +89,8 @@ TEST_CASE("sign_image refuses an untagged identity and writes a bundle referrer 
   TestLayout t;
   PrivateKey key = PrivateKey::generate_p256();
   CHECK_FALSE(sign_image(t.layout, t.image, key, {"registry.example.com/app", {}, Bundle::no, ""}));
-  auto signed_image = sign_image(t.layout, t.image, key, {"registry.example.com/app:1", {}, Bundle::yes,
-                                                          "2024-01-01T00:00:00Z"});
+  auto signed_image = sign_image(t.layout, t.image, key,
+                                 {"registry.example.com/app:1", {}, Bundle::yes, "2024-01-01T00:00:00Z"});
   REQUIRE(signed_image);
   REQUIRE(signed_image->bundle_referrer);
   auto referrer = t.layout.read_blob(*signed_image->bundle_referrer);

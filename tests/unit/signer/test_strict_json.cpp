@@ -1,6 +1,6 @@
-#include <doctest/doctest.h>
-
 #include "signer/strict_json.hpp"
+
+#include <doctest/doctest.h>
 
 using namespace kiln::signer;
 

@@ -1,13 +1,12 @@
 // Every row of ../shared/interop/cosign-real/README.md's verdict table, read
 // from the fixture folders as they are (manifest.json + signature-N).
-#include <doctest/doctest.h>
-
-#include <ctime>
-
 #include "signer/certificate.hpp"
 #include "signer/rekor.hpp"
 #include "signer/verify.hpp"
 #include "tests/unit/signer/shared.hpp"
+
+#include <ctime>
+#include <doctest/doctest.h>
 
 using namespace kiln::signer;
 using kiln::oci::Digest;
@@ -52,7 +51,8 @@ TrustMaterial keys(std::initializer_list<const char*> names, std::initializer_li
 TrustMaterial fulcio(const std::string& email = "mitr@redhat.com", const char* rekor = "rekor.pub")
 {
   TrustMaterial trust;
-  trust.certificates = CertificateTrust{certs("fulcio_v1.crt.pem"), {}, email, "", "https://github.com/login/oauth"};
+  trust.certificates =
+      CertificateTrust{certs("fulcio_v1.crt.pem"), {}, email, "", "https://github.com/login/oauth"};
   trust.rekor_keys.push_back(key(rekor));
   return trust;
 }
@@ -61,9 +61,9 @@ TrustMaterial pki(const std::string& email = "qiwan@redhat.com", bool policy_int
 {
   TrustMaterial trust;
   trust.certificates =
-    CertificateTrust{certs("pki_root_crts.pem"),
-                     policy_intermediates ? certs("pki_intermediate_crts.pem") : std::vector<Certificate>{}, email,
-                     "myhost.example.com", ""};
+      CertificateTrust{certs("pki_root_crts.pem"),
+                       policy_intermediates ? certs("pki_intermediate_crts.pem") : std::vector<Certificate>{},
+                       email, "myhost.example.com", ""};
   return trust;
 }
 
@@ -88,7 +88,8 @@ bool verdict(const std::string& folder, const TrustMaterial& trust, const std::s
   }
   SignatureClaims claims{Digest::of(*manifest), reference, match, {}};
   auto report = verify_signatures(evidence, trust, claims, std::time(nullptr));
-  MESSAGE(folder << ": " << (report.ok() ? "accepted by " + report.accepted.front().signer : report.why_rejected()));
+  MESSAGE(folder << ": "
+                 << (report.ok() ? "accepted by " + report.accepted.front().signer : report.why_rejected()));
   return report.ok();
 }
 
@@ -116,7 +117,8 @@ TEST_CASE("cosign-real verdict table: main rows")
                 IdentityMatch::exact));
   CHECK(verdict("dir-img-cosign-key-rekor-valid", keys({"cosign2.pub"}, {"rekor.pub"}),
                 "192.168.64.2:5000/cosign-signed/key-1"));
-  CHECK(verdict("dir-img-cosign-fulcio-rekor-valid", fulcio(), "192.168.64.2:5000/cosign-signed/fulcio-rekor-1"));
+  CHECK(verdict("dir-img-cosign-fulcio-rekor-valid", fulcio(),
+                "192.168.64.2:5000/cosign-signed/fulcio-rekor-1"));
   CHECK(verdict("dir-img-cosign-pki-valid", pki(), "localhost:5000/test"));
   CHECK_FALSE(verdict("dir-img-cosign-modified-manifest", keys({"cosign.pub"}), k_single));
   CHECK_FALSE(verdict("dir-img-cosign-no-manifest", keys({"cosign.pub"}), k_single));
@@ -158,13 +160,15 @@ TEST_CASE("cosign-real verdict table: Rekor, Fulcio and PKI rows")
   }
   const std::string key1 = "192.168.64.2:5000/cosign-signed/key-1";
   const std::string fulcio_ref = "192.168.64.2:5000/cosign-signed/fulcio-rekor-1";
-  CHECK(verdict("dir-img-cosign-key-rekor-valid", keys({"cosign.pub", "cosign2.pub"}, {"cosign.pub", "rekor.pub"}),
-                key1));
+  CHECK(verdict("dir-img-cosign-key-rekor-valid",
+                keys({"cosign.pub", "cosign2.pub"}, {"cosign.pub", "rekor.pub"}), key1));
   CHECK_FALSE(verdict("dir-img-cosign-key-rekor-valid", keys({"cosign2.pub"}, {"cosign.pub"}), key1));
   CHECK_FALSE(verdict("dir-img-cosign-key-rekor-valid", keys({"cosign.pub"}), key1));
 
-  CHECK_FALSE(verdict("dir-img-cosign-fulcio-rekor-valid", fulcio("this-does-not-match@example.com"), fulcio_ref));
-  CHECK_FALSE(verdict("dir-img-cosign-fulcio-rekor-valid", fulcio("mitr@redhat.com", "cosign.pub"), fulcio_ref));
+  CHECK_FALSE(
+      verdict("dir-img-cosign-fulcio-rekor-valid", fulcio("this-does-not-match@example.com"), fulcio_ref));
+  CHECK_FALSE(
+      verdict("dir-img-cosign-fulcio-rekor-valid", fulcio("mitr@redhat.com", "cosign.pub"), fulcio_ref));
   CHECK_FALSE(verdict("dir-img-cosign-fulcio-rekor-valid", fulcio(), fulcio_ref, IdentityMatch::repository,
                       drop("dev.sigstore.cosign/chain")));
   TrustMaterial chain_as_ca = fulcio();
@@ -191,13 +195,16 @@ TEST_CASE("cosign-real stand-alone rekor-* and fulcio-* files")
     return;
   }
   std::string payload = fixture_text("rekor-payload");
-  SignatureEvidence evidence{std::string(k_simple_signing_media_type), payload,
+  SignatureEvidence evidence{std::string(k_simple_signing_media_type),
+                             payload,
                              {{"dev.cosignproject.cosign/signature", fixture_text("rekor-sig")},
                               {"dev.sigstore.cosign/certificate", fixture_text("fulcio-cert")},
                               {"dev.sigstore.cosign/chain", fixture_text("fulcio-chain")},
                               {"dev.sigstore.cosign/bundle", fixture_text("rekor-set")}}};
   SignatureClaims claims{*parse_payload(payload).map([](const Payload& p) { return p.manifest_digest; }),
-                         std::nullopt, IdentityMatch::repository, {}};
+                         std::nullopt,
+                         IdentityMatch::repository,
+                         {}};
   auto ok = verify_signature(evidence, fulcio(), claims, std::time(nullptr));
   REQUIRE_MESSAGE(ok, ok.error());
   CHECK(ok->integrated_time == 1670870899);
@@ -206,7 +213,8 @@ TEST_CASE("cosign-real stand-alone rekor-* and fulcio-* files")
   SignatureEvidence other = evidence;
   other.payload = fixture_text("dir-img-cosign-valid/manifest.json");
   CHECK_FALSE(verify_signature(other, fulcio(), claims, std::time(nullptr)));
-  CHECK_FALSE(verify_signature(evidence, fulcio("mitr@redhat.com", "cosign.pub"), claims, std::time(nullptr)));
+  CHECK_FALSE(
+      verify_signature(evidence, fulcio("mitr@redhat.com", "cosign.pub"), claims, std::time(nullptr)));
 
   // The leaf expired ten minutes after issue: only integratedTime works.
   auto leaf = certs("fulcio-cert").front();
@@ -230,8 +238,10 @@ TEST_CASE("cosign-real unknown-cosign-key.signature verifies with neither key")
   auto signature = parse_dir_signature(fixture_text("unknown-cosign-key.signature"));
   REQUIRE(signature);
   SignatureEvidence evidence{signature->mime_type, signature->payload, signature->annotations};
-  SignatureClaims claims{Digest::of(fixture_text("dir-img-cosign-valid/manifest.json")), std::nullopt,
-                         IdentityMatch::repository, {}};
+  SignatureClaims claims{Digest::of(fixture_text("dir-img-cosign-valid/manifest.json")),
+                         std::nullopt,
+                         IdentityMatch::repository,
+                         {}};
   CHECK_FALSE(verify_signature(evidence, keys({"cosign.pub"}), claims, std::time(nullptr)));
   CHECK_FALSE(verify_signature(evidence, keys({"cosign2.pub"}), claims, std::time(nullptr)));
 }
@@ -241,8 +251,10 @@ TEST_CASE("kiln's own signature: claims, annotations and canonical SET payload")
   PrivateKey key = PrivateKey::generate_p256();
   Digest manifest = Digest::of("manifest");
   std::string payload = write_payload("registry.example.com/app:1", manifest, {{"team", "blue"}});
-  SignatureEvidence evidence{std::string(k_simple_signing_media_type), payload,
-                             {{"dev.cosignproject.cosign/signature", kiln::base64_encode(*key.sign(payload))}}};
+  SignatureEvidence evidence{
+      std::string(k_simple_signing_media_type),
+      payload,
+      {{"dev.cosignproject.cosign/signature", kiln::base64_encode(*key.sign(payload))}}};
   TrustMaterial trust;
   trust.keys.push_back(key.public_key());
   SignatureClaims claims{manifest, "registry.example.com/app:1", IdentityMatch::exact, {{"team", "blue"}}};
@@ -254,5 +266,6 @@ TEST_CASE("kiln's own signature: claims, annotations and canonical SET payload")
   claims.annotations.clear();
   claims.manifest_digest = Digest::of("other");
   CHECK_FALSE(verify_signature(evidence, trust, claims, 0));
-  CHECK(canonical_set_payload("Ym9keQ==", 5, "ab", 7) == R"({"body":"Ym9keQ==","integratedTime":5,"logID":"ab","logIndex":7})");
+  CHECK(canonical_set_payload("Ym9keQ==", 5, "ab", 7) ==
+        R"({"body":"Ym9keQ==","integratedTime":5,"logID":"ab","logIndex":7})");
 }
