@@ -4,10 +4,13 @@
 
 #include "base/error.hpp"
 #include "base/strings.hpp"
+#include "builder/rootfs.hpp"
 #include "builder/sandbox.hpp"
 #include "builder/upper.hpp"
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "cli/resolve.hpp"
+#include "oci/image.hpp"
 
 #include <csignal>
 #include <cstdio>
@@ -150,24 +153,51 @@ int cmd_run(std::string_view name, std::span<const std::string> argv)
              {"scratch"},
              {"diff", Takes::none},
              {"quiet", Takes::none, 'q'},
-             {"print-idmap", Takes::none}});
+             {"print-idmap", Takes::none},
+             {"cache-dir"}});
   if (args.has("print-idmap")) {
     print_id_map(current_id_map());
     return 0;
   }
-  args.expect_positional(0, 0, "kiln run --rootfs DIR [--layer DIR]... [OPTIONS] -- CMD...");
-  if (!args.get("rootfs")) {
-    throw Error("run: --rootfs DIR is required (kiln run REF arrives with the layer store)");
-  }
-  if (args.rest().empty()) {
-    throw Error("run: no command: give it after \"--\"");
+  args.expect_positional(0, 1, "kiln run REF|--rootfs DIR [--layer DIR]... [OPTIONS] [-- CMD...]");
+  if (args.get("rootfs").has_value() == !args.positional().empty()) {
+    throw Error("run: name an image (kiln run REF [-- CMD...]) or a directory (--rootfs DIR -- CMD...)");
   }
   RootfsLayers layers;
-  layers.lower_dirs.push_back(*args.get("rootfs"));
+  Environment env;
+  std::vector<std::string> command_argv = args.rest();
+  std::string user = args.get("user").value_or("");
+  std::string workdir = args.get("workdir").value_or("");
+  if (!args.positional().empty()) {
+    // An image: its layers flattened once into kiln's rootfs cache; its
+    // config supplies what the options do not (as `podman run` does).
+    auto source = open_source(args.positional()[0]);
+    auto image = unwrap(oci::load_image(source.layout(), source.top(), oci::Platform::host()));
+    auto rootfs = unwrap(builder::flatten_image(source.layout(), image.manifest.layers, image.config.diff_ids,
+                                                args.get("cache-dir").value_or(builder::default_cache_dir().string()),
+                                                [](const std::string& line) {
+                                                  fmt::print(stderr, "kiln: warning: {}\n", line);
+                                                }));
+    layers.lower_dirs.push_back(rootfs);
+    const auto& c = image.config.config;
+    std::vector<std::string> command = command_argv.empty() ? c.cmd.value_or(std::vector<std::string>{}) : command_argv;
+    command_argv = c.entrypoint.value_or(std::vector<std::string>{});
+    command_argv.insert(command_argv.end(), command.begin(), command.end());
+    env.entries = c.env;
+    user = user.empty() ? c.user : user;
+    workdir = workdir.empty() ? c.working_dir : workdir;
+  } else {
+    layers.lower_dirs.push_back(*args.get("rootfs"));
+  }
+  if (command_argv.empty()) {
+    throw Error("run: no command: give it after \"--\" (the image has no Entrypoint or Cmd)");
+  }
   for (const auto& layer : args.all("layer")) {
     layers.lower_dirs.push_back(layer);
   }
-  Environment env{args.all("env")};
+  for (const auto& e : args.all("env")) {
+    env.entries.push_back(e);
+  }
   for (const auto& e : env.entries) {
     if (e.find('=') == std::string::npos || e.front() == '=') {
       throw Error(fmt::format("run: --env \"{}\": expected KEY=VALUE", e));
@@ -184,7 +214,7 @@ int cmd_run(std::string_view name, std::span<const std::string> argv)
   } else if (network != "none") {
     throw Error(fmt::format("run: --network \"{}\": expected none or host", network));
   }
-  options.workdir = args.get("workdir").value_or("/");
+  options.workdir = workdir.empty() ? "/" : workdir;
   options.driver = parse_driver(args.get("rootfs-driver").value_or("auto"));
   const char* tmpdir = ::getenv("TMPDIR");
   options.scratch_dir = args.get("scratch").value_or(tmpdir && *tmpdir ? tmpdir : "/tmp");
@@ -202,12 +232,14 @@ int cmd_run(std::string_view name, std::span<const std::string> argv)
     };
   }
   options.on_failure = OnFailure::remove_upper;
-  warn_unmapped_owner(*args.get("rootfs"), current_id_map());
+  if (auto rootfs = args.get("rootfs")) {
+    warn_unmapped_owner(*rootfs, current_id_map());
+  }
 
-  builder::Command command = builder::Command::exec_form(args.rest());
+  builder::Command command = builder::Command::exec_form(command_argv);
   SignalCancel cancel;
   options.cancel_fd = cancel.cancel_fd();
-  auto result = builder::run(layers, command, env, User{args.get("user").value_or("")}, mounts, options);
+  auto result = builder::run(layers, command, env, User{user}, mounts, options);
   if (!result) {
     throw Error(fmt::format("run: {}: {}", quote_argv(command.argv), result.error()));
   }

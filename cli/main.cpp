@@ -130,11 +130,14 @@ const Command k_commands[] = {
    "(a summary without). Warnings go to stderr once each. CONTEXT defaults to \".\"; the ignore\n"
    "file is --ignorefile, else CONTEXT/.containerignore, else CONTEXT/.dockerignore.\n",
    cmd_parse},
-  {"run", "run a command in kiln's build sandbox on a rootfs and layer directories",
-   "usage: kiln run --rootfs DIR [--layer DIR]... [OPTIONS] -- CMD [ARG]...\n"
+  {"run", "run an image, or a command on a rootfs, in kiln's rootless sandbox",
+   "usage: kiln run REF [OPTIONS] [-- CMD [ARG]...]\n"
+   "       kiln run --rootfs DIR [--layer DIR]... [OPTIONS] -- CMD [ARG]...\n"
    "       kiln run --print-idmap\n\n"
    "Runs CMD (exec form: no shell needed) in new user, mount, PID, IPC, UTS and\n"
-   "network namespaces on overlayfs over DIR and the layers (bottom first).\n\n"
+   "network namespaces on overlayfs over DIR and the layers (bottom first). With REF,\n"
+   "the image's layers (flattened once into kiln's cache) are the rootfs, and its\n"
+   "Entrypoint, Cmd (replaced by CMD), Env, User and WorkingDir apply.\n\n"
    "  --network none|host     none (default): only loopback; host: the host's network\n"
    "  -u, --user U            uid[:gid] or name[:group] from the rootfs's /etc/passwd\n"
    "  -w, --workdir D         working directory, created when missing (default /)\n"
