@@ -35,5 +35,7 @@ int cmd_verify(std::string_view name, std::span<const std::string> args);
 int cmd_verify_attestation(std::string_view name, std::span<const std::string> args);
 int cmd_parse(std::string_view name, std::span<const std::string> args);
 int cmd_run(std::string_view name, std::span<const std::string> args);
+int cmd_layer(std::string_view name, std::span<const std::string> args);
+int cmd_unpack(std::string_view name, std::span<const std::string> args);
 
 } // namespace kiln::cli

@@ -43,6 +43,21 @@ const Command k_commands[] = {
    "and that manifests, indexes and configs parse. Prints each problem; exits 1 if any.\n"
    "--gc then removes blobs nothing reachable needs (blobs younger than an hour are kept).\n",
    cmd_fsck},
+  {"layer", "write a layer blob from a directory, or apply one onto a directory",
+   "usage: kiln layer pack DIR FILE [--compression none|gzip|zstd] [--compression-level N] [--overlay]\n"
+   "       kiln layer apply FILE DIR [--diff-id DIGEST] [--ownership FILE]\n\n"
+   "pack writes DIR as a normalised layer (sorted, numeric owners, mtimes clamped to\n"
+   "SOURCE_DATE_EPOCH) and prints its mediaType, digest, size and diffID as JSON; --overlay\n"
+   "reads DIR as an overlayfs upper directory (whiteouts become deletions). gzip levels 0-9\n"
+   "(igzip uses 1, 2, or 3 for 3-9; default 3), zstd 1-19 (default 3).\n"
+   "apply extracts FILE (gzip, zstd or tar) onto DIR with OCI whiteouts, never outside DIR.\n",
+   cmd_layer},
+  {"unpack", "apply an image's layers into a directory (whiteouts, owners, links)",
+   "usage: kiln unpack REF DIR [--platform OS/ARCH] [--ownership FILE]\n\n"
+   "Applies each layer in order into DIR (new or empty), checking every layer's digest and\n"
+   "diff_id, and never writing outside DIR. Without privilege, owners, device nodes and xattrs\n"
+   "that cannot be applied are listed in FILE (JSON) with --ownership.\n",
+   cmd_unpack},
   {"version", "print kiln's version and the versions of the engines that shape its output",
    "usage: kiln version\n", cmd_version},
   {"db", "build and inspect the offline advisory database that `kiln scan` reads",

@@ -12,13 +12,18 @@
 
 #include <fmt/core.h>
 
+#include "base/strings.hpp"
+#include "oci/mediatype.hpp"
+
 namespace kiln::oci {
 
 namespace {
 
-constexpr std::string_view k_tar = "application/vnd.oci.image.layer.v1.tar";
-constexpr std::string_view k_tar_gzip = "application/vnd.oci.image.layer.v1.tar+gzip";
-constexpr std::string_view k_tar_zstd = "application/vnd.oci.image.layer.v1.tar+zstd";
+using mediatype::k_oci_layer_tar;
+using mediatype::k_oci_layer_gzip;
+using mediatype::k_oci_layer_zstd;
+
+constexpr int k_zstd_job_size = 2 << 20;
 
 unsigned thread_count(unsigned requested)
 {
@@ -260,6 +265,9 @@ public:
     // Always at least one worker: libzstd's multi-threaded format is the
     // same whatever the number of workers, but differs from nbWorkers = 0.
     ZSTD_CCtx_setParameter(m_ctx, ZSTD_c_nbWorkers, static_cast<int>(std::max(1u, threads)));
+    // A fixed job size keeps the output independent of the core count and
+    // the workers' buffers small (the default is 4 windows per job).
+    ZSTD_CCtx_setParameter(m_ctx, ZSTD_c_jobSize, k_zstd_job_size);
     m_buffer.resize(ZSTD_CStreamOutSize());
   }
   ~ZstdCompressor() override { ZSTD_freeCCtx(m_ctx); }
@@ -324,25 +332,41 @@ std::string_view compression_name(Compression compression)
 std::string_view layer_media_type(Compression compression)
 {
   switch (compression) {
-  case Compression::none: return k_tar;
-  case Compression::gzip: return k_tar_gzip;
-  case Compression::zstd: return k_tar_zstd;
+  case Compression::none: return k_oci_layer_tar;
+  case Compression::gzip: return k_oci_layer_gzip;
+  case Compression::zstd: return k_oci_layer_zstd;
   }
-  return k_tar;
+  return k_oci_layer_tar;
 }
 
 std::optional<Compression> compression_of_media_type(std::string_view media_type)
 {
-  if (media_type == k_tar || media_type == "application/vnd.docker.image.rootfs.diff.tar") {
-    return Compression::none;
-  }
-  if (media_type == k_tar_gzip || media_type == "application/vnd.docker.image.rootfs.diff.tar.gzip") {
-    return Compression::gzip;
-  }
-  if (media_type == k_tar_zstd) {
-    return Compression::zstd;
+  switch (mediatype::layer_compression(media_type)) {
+  case mediatype::LayerCompression::none: return Compression::none;
+  case mediatype::LayerCompression::gzip: return Compression::gzip;
+  case mediatype::LayerCompression::zstd: return Compression::zstd;
+  case mediatype::LayerCompression::unknown: break;
   }
   return std::nullopt;
+}
+
+Result<CompressionOptions> compression_options(const std::optional<std::string>& name,
+                                               const std::optional<std::string>& level)
+{
+  CompressionOptions options;
+  auto kind = parse_compression(name.value_or("gzip"));
+  if (!kind) {
+    return fail(kind.error());
+  }
+  options.kind = *kind;
+  if (level) {
+    auto value = parse_u64(*level);
+    if (!value || *value > 99) {
+      return fail(fmt::format("compression level \"{}\" is not a number from 0 to 99", *level));
+    }
+    options.level = static_cast<int>(*value);
+  }
+  return options;
 }
 
 int default_level(Compression compression)

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -40,6 +41,11 @@ struct CompressionOptions
   std::optional<int> level;
   unsigned threads = 0; // 0: every core
 };
+
+// From command-line words (--compression, --compression-level); absent
+// means gzip at its default level. Levels are checked by Compressor::make.
+Result<CompressionOptions> compression_options(const std::optional<std::string>& name,
+                                               const std::optional<std::string>& level);
 
 class Compressor
 {
