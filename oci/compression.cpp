@@ -54,7 +54,9 @@ class GzipCompressor : public Compressor
 public:
   GzipCompressor(int level, unsigned threads, Sink& out) : m_level(level), m_out(out)
   {
-    m_max_inflight = threads * 2 + 1;
+    // One job per worker plus the one being written out: enough to keep every
+    // core busy, and each costs about two chunks of memory.
+    m_max_inflight = threads + 1;
     for (unsigned i = 0; i < threads; ++i) {
       m_workers.emplace_back([this] { work(); });
     }

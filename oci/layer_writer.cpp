@@ -261,7 +261,7 @@ Result<LayerResult> write_layer(std::vector<LayerEntry> entries, std::vector<Del
     return fail(compressor.error());
   }
 
-  BoundedQueue<Chunk> queue(4);
+  BoundedQueue<Chunk> queue(2);
   Hasher diff_hasher;
   Result<void> consumed;
   std::thread consumer([&] {
