@@ -1,16 +1,14 @@
 #include "builder/contextwalk.hpp"
 
-#include <algorithm>
-#include <cerrno>
-
-#include <dirent.h>
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <fmt/core.h>
-
 #include "base/error.hpp"
 #include "base/fileio.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <dirent.h>
+#include <fcntl.h>
+#include <fmt/core.h>
+#include <unistd.h>
 
 namespace kiln::builder {
 
@@ -20,7 +18,7 @@ class Walker
 {
 public:
   Walker(const std::filesystem::path& root, const ContextWalkOptions& options, const ContextVisitor& visit)
-    : m_root(root), m_options(options), m_visit(visit)
+      : m_root(root), m_options(options), m_visit(visit)
   {
   }
 
@@ -107,6 +105,26 @@ private:
 };
 
 } // namespace
+
+std::vector<std::string> always_included(const std::filesystem::path& context,
+                                         const std::filesystem::path& containerfile,
+                                         const std::optional<std::filesystem::path>& ignore_file)
+{
+  std::vector<std::string> out;
+  std::error_code ec;
+  auto root = std::filesystem::weakly_canonical(context, ec);
+  for (const auto* path : {&containerfile, ignore_file ? &*ignore_file : nullptr}) {
+    if (path == nullptr) {
+      continue;
+    }
+    auto full = std::filesystem::weakly_canonical(*path, ec);
+    auto rel = full.lexically_relative(root);
+    if (!ec && !rel.empty() && *rel.begin() != ".." && rel != ".") {
+      out.push_back(rel.generic_string());
+    }
+  }
+  return out;
+}
 
 Result<void> walk_context(const std::filesystem::path& root, const ContextWalkOptions& options,
                           const ContextVisitor& visit)

@@ -6,14 +6,15 @@
 // The Containerfile and the ignore file stay visible even when a pattern
 // excludes them, as in Docker.
 
-#include <functional>
-#include <string>
-#include <vector>
-
-#include <sys/stat.h>
-
 #include "base/result.hpp"
 #include "builder/ignore.hpp"
+
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <sys/stat.h>
+#include <vector>
 
 namespace kiln::builder {
 
@@ -30,6 +31,12 @@ struct ContextWalkOptions
 };
 
 using ContextVisitor = std::function<void(const ContextEntry&)>;
+
+// The paths, relative to context, that stay visible whatever the ignore file
+// says: the Containerfile and the ignore file, when they lie inside context.
+std::vector<std::string> always_included(const std::filesystem::path& context,
+                                         const std::filesystem::path& containerfile,
+                                         const std::optional<std::filesystem::path>& ignore_file);
 
 // Calls visit for each included entry, parents before children. Fails with
 // the path and the cause if a directory cannot be read.

@@ -20,9 +20,10 @@ std::string excerpt(std::string_view text)
 }
 
 ParseError::ParseError(std::string file, SourcePos pos, std::string reason, std::string_view text)
-  : kiln::Error(text.empty() ? fmt::format("{}:{}:{}: {}", file, pos.line, pos.column, reason)
-                             : fmt::format("{}:{}:{}: {}: {}", file, pos.line, pos.column, reason, excerpt(text))),
-    m_file(std::move(file)), m_pos(pos), m_reason(std::move(reason))
+    : kiln::Error(text.empty()
+                      ? fmt::format("{}:{}:{}: {}", file, pos.line, pos.column, reason)
+                      : fmt::format("{}:{}:{}: {}: {}", file, pos.line, pos.column, reason, excerpt(text))),
+      m_file(std::move(file)), m_pos(pos), m_reason(std::move(reason))
 {
 }
 

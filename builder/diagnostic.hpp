@@ -2,13 +2,13 @@
 
 // Parse errors and the warnings collected while parsing.
 
+#include "base/error.hpp"
+#include "builder/model.hpp"
+
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "base/error.hpp"
-#include "builder/model.hpp"
 
 namespace kiln::builder {
 

@@ -1,8 +1,9 @@
 #include "builder/flags.hpp"
 
-#include <fmt/core.h>
-
 #include "base/strings.hpp"
+
+#include <cstdlib>
+#include <fmt/core.h>
 
 namespace kiln::builder {
 
@@ -10,17 +11,19 @@ namespace {
 
 constexpr FlagSpec k_from[] = {{"platform", FlagType::string}};
 constexpr FlagSpec k_run[] = {
-  {"mount", FlagType::list}, {"network", FlagType::string}, {"security", FlagType::string}};
-constexpr FlagSpec k_copy[] = {
-  {"from", FlagType::string},   {"chown", FlagType::string},   {"chmod", FlagType::string},
-  {"link", FlagType::boolean},  {"parents", FlagType::boolean}, {"exclude", FlagType::list}};
-constexpr FlagSpec k_add[] = {
-  {"chown", FlagType::string},        {"chmod", FlagType::string},    {"link", FlagType::boolean},
-  {"keep-git-dir", FlagType::boolean}, {"checksum", FlagType::string}, {"exclude", FlagType::list},
-  {"unpack", FlagType::boolean}};
-constexpr FlagSpec k_healthcheck[] = {
-  {"interval", FlagType::string},       {"timeout", FlagType::string}, {"start-period", FlagType::string},
-  {"start-interval", FlagType::string}, {"retries", FlagType::string}};
+    {"mount", FlagType::list}, {"network", FlagType::string}, {"security", FlagType::string}};
+constexpr FlagSpec k_copy[] = {{"from", FlagType::string},     {"chown", FlagType::string},
+                               {"chmod", FlagType::string},    {"link", FlagType::boolean},
+                               {"parents", FlagType::boolean}, {"exclude", FlagType::list}};
+constexpr FlagSpec k_add[] = {{"chown", FlagType::string},    {"chmod", FlagType::string},
+                              {"link", FlagType::boolean},    {"keep-git-dir", FlagType::boolean},
+                              {"checksum", FlagType::string}, {"exclude", FlagType::list},
+                              {"unpack", FlagType::boolean}};
+constexpr FlagSpec k_healthcheck[] = {{"interval", FlagType::string},
+                                      {"timeout", FlagType::string},
+                                      {"start-period", FlagType::string},
+                                      {"start-interval", FlagType::string},
+                                      {"retries", FlagType::string}};
 
 // Go's strconv.ParseBool, which Docker's flag parser uses.
 std::optional<bool> parse_go_bool(std::string_view v)
@@ -213,6 +216,48 @@ Mount parse_mount(std::string_view value, SourcePos pos, const ParseContext& con
   }
   mount.options.insert(mount.options.begin(), {"type", type});
   return mount;
+}
+
+// Go's time.ParseDuration for the positive durations HEALTHCHECK takes:
+// "0" or a sequence of DECIMAL UNIT, units ns us µs ms s m h; at least 1ms
+// unless zero.
+bool valid_healthcheck_duration(std::string_view s)
+{
+  if (s == "0") {
+    return true;
+  }
+  if (s.empty()) {
+    return false;
+  }
+  double total_ns = 0;
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t start = i;
+    while (i < s.size() && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.')) {
+      ++i;
+    }
+    if (i == start) {
+      return false;
+    }
+    double number = std::strtod(std::string(s.substr(start, i - start)).c_str(), nullptr);
+    size_t unit_start = i;
+    while (i < s.size() && !((s[i] >= '0' && s[i] <= '9') || s[i] == '.')) {
+      ++i;
+    }
+    std::string_view unit = s.substr(unit_start, i - unit_start);
+    double scale = unit == "ns"                          ? 1
+                   : unit == "us" || unit == "\xC2\xB5s" ? 1e3
+                   : unit == "ms"                        ? 1e6
+                   : unit == "s"                         ? 1e9
+                   : unit == "m"                         ? 60e9
+                   : unit == "h"                         ? 3600e9
+                                                         : 0;
+    if (scale == 0) {
+      return false;
+    }
+    total_ns += number * scale;
+  }
+  return total_ns == 0 || total_ns >= 1e6;
 }
 
 } // namespace kiln::builder

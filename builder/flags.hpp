@@ -3,12 +3,12 @@
 // The --flags each instruction accepts, as in the Dockerfile reference, and
 // their checking: unknown flags, missing values, duplicates, booleans.
 
+#include "builder/instruction.hpp"
+
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "builder/instruction.hpp"
 
 namespace kiln::builder {
 
@@ -33,6 +33,9 @@ struct RawFlag
 
 // Throws ParseError at the offending flag.
 std::vector<RawFlag> check_flags(const LogicalLine& line, const Head& head, const ParseContext& context);
+
+// A HEALTHCHECK duration: Go's time.ParseDuration syntax, zero or at least 1ms.
+bool valid_healthcheck_duration(std::string_view text);
 
 // A RUN --mount value (CSV of key=value), already expanded.
 Mount parse_mount(std::string_view value, SourcePos pos, const ParseContext& context);

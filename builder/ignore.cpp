@@ -1,8 +1,8 @@
 #include "builder/ignore.hpp"
 
-#include <fmt/core.h>
-
 #include "base/fileio.hpp"
+
+#include <fmt/core.h>
 
 namespace kiln::builder {
 
@@ -38,8 +38,10 @@ struct IgnoreMatcher::Pattern
   bool match(std::string_view path) const
   {
     switch (type) {
-    case Type::exact: return path == cleaned;
-    case Type::prefix: return path.starts_with(std::string_view(cleaned).substr(0, cleaned.size() - 2));
+    case Type::exact:
+      return path == cleaned;
+    case Type::prefix:
+      return path.starts_with(std::string_view(cleaned).substr(0, cleaned.size() - 2));
     case Type::suffix: {
       std::string_view suffix = std::string_view(cleaned).substr(2);
       if (path.ends_with(suffix)) {
@@ -47,7 +49,8 @@ struct IgnoreMatcher::Pattern
       }
       return !suffix.empty() && suffix[0] == '/' && path == suffix.substr(1);
     }
-    case Type::regexp: break;
+    case Type::regexp:
+      break;
     }
     // Simulates the expression over all start positions at once: reach[j]
     // says the tokens so far can match path[0, j). Linear in tokens x path.
@@ -102,7 +105,9 @@ using Pattern = IgnoreMatcher::Pattern;
 
 std::string_view trim(std::string_view s)
 {
-  auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; };
+  auto blank = [](char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+  };
   while (!s.empty() && blank(s.front())) {
     s.remove_prefix(1);
   }
@@ -180,7 +185,8 @@ Result<Pattern> compile(std::string cleaned, bool exclusion)
             hi = static_cast<unsigned char>(s[i++]);
           }
           if (hi < lo) {
-            return fail(fmt::format("invalid character class range {}-{}", static_cast<char>(lo), static_cast<char>(hi)));
+            return fail(fmt::format("invalid character class range {}-{}", static_cast<char>(lo),
+                                    static_cast<char>(hi)));
           }
         }
         t.ranges.emplace_back(lo, hi);
@@ -352,8 +358,9 @@ std::vector<std::string> IgnoreMatcher::patterns() const
   return out;
 }
 
-std::optional<std::filesystem::path> find_ignore_file(const std::filesystem::path& context,
-                                                      const std::optional<std::filesystem::path>& explicit_file)
+std::optional<std::filesystem::path>
+find_ignore_file(const std::filesystem::path& context,
+                 const std::optional<std::filesystem::path>& explicit_file)
 {
   if (explicit_file) {
     return explicit_file;

@@ -8,13 +8,13 @@
 // escapes; '!' re-includes; the last matching line decides; a pattern that
 // matches a parent directory matches everything below it.
 
+#include "base/result.hpp"
+
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "base/result.hpp"
 
 namespace kiln::builder {
 
@@ -48,8 +48,9 @@ private:
 
 // The ignore file a build uses: explicit (--ignorefile) if given, else
 // CONTEXT/.containerignore, else CONTEXT/.dockerignore, else none.
-std::optional<std::filesystem::path> find_ignore_file(const std::filesystem::path& context,
-                                                      const std::optional<std::filesystem::path>& explicit_file);
+std::optional<std::filesystem::path>
+find_ignore_file(const std::filesystem::path& context,
+                 const std::optional<std::filesystem::path>& explicit_file);
 
 // Go's filepath.Clean on a '/'-separated path.
 std::string clean_path(std::string_view path);

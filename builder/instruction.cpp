@@ -1,20 +1,16 @@
 #include "builder/instruction.hpp"
 
-#include <set>
-
-#include <fmt/core.h>
-
 #include "base/strings.hpp"
 #include "builder/flags.hpp"
 #include "builder/shellword.hpp"
 #include "oci/digest.hpp"
 
+#include <fmt/core.h>
+#include <set>
+
 namespace kiln::builder {
 
 namespace {
-
-// Expansion of one Containerfile may build at most this much text in total.
-constexpr size_t k_max_expanded = 64u << 20;
 
 std::string upper(std::string_view s)
 {
@@ -30,7 +26,7 @@ class StepParser
 {
 public:
   StepParser(const LogicalLine& line, const Head& head, ParseContext& context, Scope& scope)
-    : m_line(line), m_head(head), m_ctx(context), m_scope(scope)
+      : m_line(line), m_head(head), m_ctx(context), m_scope(scope)
   {
     m_step.instruction = upper(head.keyword);
     m_step.text = std::string(trim_blanks(line.text));
@@ -117,7 +113,15 @@ private:
   {
     take_flags(false);
     if (trim_blanks(text).empty()) {
-      fail_here(fmt::format("{} requires at least one argument", m_step.instruction));
+      // A bare CMD or ENTRYPOINT clears it, as in Docker; a bare RUN could
+      // only fail when it runs, so it is refused here.
+      if (m_step.kind == StepKind::cmd || m_step.kind == StepKind::entrypoint) {
+        m_step.form = Form::shell;
+        return;
+      }
+      fail_here(m_step.kind == StepKind::healthcheck
+                    ? std::string("missing command after HEALTHCHECK CMD")
+                    : fmt::format("{} requires at least one argument", m_step.instruction));
     }
     auto json = parse_json_array(text);
     if (!json) {
@@ -129,9 +133,10 @@ private:
       return;
     }
     if (trim_blanks(text).front() == '[') {
-      m_ctx.diagnostics.add(Severity::warning, pos,
-                            fmt::format("{} argument looks like JSON but is not valid JSON: run as shell form",
-                                        m_step.instruction));
+      m_ctx.diagnostics.add(
+          Severity::warning, pos,
+          fmt::format("{} argument looks like JSON but is not valid JSON: run as shell form",
+                      m_step.instruction));
     }
     m_step.form = Form::shell;
     m_step.args = {std::string(trim_blanks(text))};
@@ -185,7 +190,10 @@ private:
   {
     std::vector<std::string> out;
     auto json = parse_json_array(m_head.rest);
-    if (json && *json) {
+    if (!json) {
+      m_ctx.error(rest_pos(), json.error(), m_head.rest);
+    }
+    if (*json) {
       form = Form::exec;
       for (const auto& item : **json) {
         out.push_back(expand(item, rest_pos()));
@@ -210,14 +218,15 @@ private:
     take_flags(true);
     m_step.args = expanded_list(m_step.form);
     if (m_step.args.size() < 2) {
-      fail_here(fmt::format("{} requires at least two arguments (sources and a destination)", m_step.instruction));
+      fail_here(
+          fmt::format("{} requires at least two arguments (sources and a destination)", m_step.instruction));
     }
     if (!m_line.heredocs.empty() && is_heredoc_word(m_step.args.back())) {
       fail_here(fmt::format("{} cannot accept a heredoc as a destination", m_step.instruction));
     }
     if (auto chmod = m_step.flag("chmod")) {
-      bool octal = !chmod->empty() && chmod->size() <= 4 &&
-                   chmod->find_first_not_of("01234567") == std::string::npos;
+      bool octal =
+          !chmod->empty() && chmod->size() <= 4 && chmod->find_first_not_of("01234567") == std::string::npos;
       if (!octal) {
         fail_here(fmt::format("invalid --chmod value \"{}\": expected octal mode such as 755", *chmod));
       }
@@ -271,7 +280,8 @@ private:
         fail_here(fmt::format("{} must have two arguments", m_step.instruction));
       }
       size_t value_offset = static_cast<size_t>(value.data() - m_line.text.data());
-      out.push_back(KeyValue{expand(rest.substr(0, key_end), rest_pos()), expand(value, m_line.at(value_offset))});
+      out.push_back(
+          KeyValue{expand(rest.substr(0, key_end), rest_pos()), expand(value, m_line.at(value_offset))});
       return out;
     }
     // Every value is expanded with the variables as they were before this
@@ -280,8 +290,9 @@ private:
       size_t eq = word.text.find('=');
       SourcePos pos = pos_of(word, m_head.rest_offset);
       if (eq == std::string::npos) {
-        m_ctx.error(pos, fmt::format("syntax error: can't find = in \"{}\"; must be of the form: name=value",
-                                     excerpt(word.text)),
+        m_ctx.error(pos,
+                    fmt::format("syntax error: can't find = in \"{}\"; must be of the form: name=value",
+                                excerpt(word.text)),
                     word.text);
       }
       out.push_back(KeyValue{expand(std::string_view(word.text).substr(0, eq), pos),
@@ -297,8 +308,9 @@ private:
     bool legacy = false;
     m_step.pairs = name_values(legacy);
     if (legacy) {
-      m_ctx.diagnostics.add(Severity::warning, line_start(),
-                            fmt::format("legacy \"{0} key value\" format; use \"{0} key=value\"", m_step.instruction));
+      m_ctx.diagnostics.add(
+          Severity::warning, line_start(),
+          fmt::format("legacy \"{0} key value\" format; use \"{0} key=value\"", m_step.instruction));
     }
     for (const auto& pair : m_step.pairs) {
       if (pair.key.empty()) {
@@ -391,7 +403,7 @@ private:
         fail_here("HEALTHCHECK NONE takes no arguments");
       }
       if (!m_flags.empty()) {
-        fail_here("HEALTHCHECK NONE takes no options");
+        m_ctx.diagnostics.add(Severity::warning, line_start(), "HEALTHCHECK NONE ignores its options");
       }
       m_step.args = {"NONE"};
       return;
@@ -406,7 +418,7 @@ private:
         if (!parse_u64(raw.value)) {
           m_ctx.error(pos, "--retries must be a non-negative integer", "--retries=" + raw.value);
         }
-      } else if (!valid_duration(raw.value)) {
+      } else if (!valid_healthcheck_duration(raw.value)) {
         m_ctx.error(pos, fmt::format("invalid duration for --{}: \"{}\"", raw.name, raw.value),
                     "--" + raw.name + "=" + raw.value);
       }
@@ -414,43 +426,6 @@ private:
     size_t after_cmd = fields[0].offset + fields[0].text.size();
     std::string_view cmd = m_head.rest.substr(after_cmd);
     command(cmd, m_line.at(m_head.rest_offset + after_cmd));
-  }
-
-  // Go's time.ParseDuration for the positive durations HEALTHCHECK takes:
-  // "0" or a sequence of DECIMAL UNIT, units ns us µs ms s m h; at least 1ms
-  // unless zero.
-  static bool valid_duration(std::string_view s)
-  {
-    if (s == "0") {
-      return true;
-    }
-    if (s.empty()) {
-      return false;
-    }
-    double total_ns = 0;
-    size_t i = 0;
-    while (i < s.size()) {
-      size_t start = i;
-      while (i < s.size() && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.')) {
-        ++i;
-      }
-      if (i == start) {
-        return false;
-      }
-      double number = std::strtod(std::string(s.substr(start, i - start)).c_str(), nullptr);
-      size_t unit_start = i;
-      while (i < s.size() && !((s[i] >= '0' && s[i] <= '9') || s[i] == '.')) {
-        ++i;
-      }
-      std::string_view unit = s.substr(unit_start, i - unit_start);
-      double scale = unit == "ns" ? 1 : unit == "us" || unit == "\xC2\xB5s" ? 1e3 : unit == "ms" ? 1e6
-                   : unit == "s"  ? 1e9 : unit == "m" ? 60e9 : unit == "h" ? 3600e9 : 0;
-      if (scale == 0) {
-        return false;
-      }
-      total_ns += number * scale;
-    }
-    return total_ns == 0 || total_ns >= 1e6;
   }
 
   void onbuild()
@@ -469,8 +444,13 @@ private:
     if (!is_known_instruction(trigger)) {
       m_ctx.error(pos, fmt::format("unknown instruction {} in ONBUILD", upper(trigger)), m_head.rest);
     }
-    // The trigger runs, and is expanded, in the build that uses this image.
-    m_step.args = {std::string(m_head.rest)};
+    // The trigger runs, and is expanded, in the build that uses this image;
+    // its heredocs travel with it, after the line, as Docker records them.
+    std::string expression(m_head.rest);
+    for (const auto& doc : m_line.heredocs) {
+      expression += "\n" + doc.content + doc.name;
+    }
+    m_step.args = {std::move(expression)};
   }
 
   const LogicalLine& m_line;
@@ -483,95 +463,6 @@ private:
 };
 
 } // namespace
-
-ParseContext::ParseContext(const ParseOptions& opts, Diagnostics& diags, char esc)
-  : options(opts), diagnostics(diags), escape(esc),
-    automatic(automatic_platform_args(opts.target_platform, opts.build_platform))
-{
-}
-
-std::optional<std::string> ParseContext::build_arg(const std::string& name)
-{
-  std::optional<std::string> value;
-  for (const auto& [k, v] : options.build_args) {
-    if (k == name) {
-      value = v;
-    }
-  }
-  if (value) {
-    m_consumed.push_back(name);
-  }
-  return value;
-}
-
-std::vector<std::string> ParseContext::unconsumed_build_args() const
-{
-  std::vector<std::string> out;
-  for (const auto& arg : options.build_args) {
-    const std::string& k = arg.first;
-    bool used = std::find(m_consumed.begin(), m_consumed.end(), k) != m_consumed.end();
-    bool automatic_name =
-      std::any_of(automatic.begin(), automatic.end(), [&](const auto& a) { return a.first == k; });
-    if (!used && !is_proxy_arg(k) && !automatic_name && std::find(out.begin(), out.end(), k) == out.end()) {
-      out.push_back(k);
-    }
-  }
-  return out;
-}
-
-std::string ParseContext::expand(std::string_view text, SourcePos pos, const Lookup& lookup)
-{
-  ShellWord shell{escape, Quotes::remove, Escapes::remove, Unset::empty};
-  auto word = shell.word(text, lookup);
-  if (!word) {
-    error(pos, word.error(), text);
-  }
-  m_expanded_bytes += word->size();
-  if (m_expanded_bytes > k_max_expanded) {
-    error(pos, "expansion produced more than 64 MiB in total", text);
-  }
-  return std::move(*word);
-}
-
-void ParseContext::error(SourcePos pos, std::string reason, std::string_view text) const
-{
-  throw ParseError(file(), pos, std::move(reason), text);
-}
-
-Head split_head(const LogicalLine& line)
-{
-  Head head;
-  std::string_view text = line.text;
-  size_t i = 0;
-  while (i < text.size() && is_blank(text[i])) {
-    ++i;
-  }
-  head.keyword_offset = i;
-  size_t start = i;
-  while (i < text.size() && !is_blank(text[i])) {
-    ++i;
-  }
-  head.keyword = to_lower(text.substr(start, i - start));
-  LeadingFlags flags = extract_flags(text.substr(i));
-  for (auto& piece : flags.flags) {
-    piece.offset += i;
-    head.flags.push_back(std::move(piece));
-  }
-  head.rest_offset = i + flags.rest_offset;
-  head.rest = text.substr(head.rest_offset);
-  while (!head.rest.empty() && is_blank(head.rest.back())) {
-    head.rest.remove_suffix(1);
-  }
-  return head;
-}
-
-bool is_known_instruction(std::string_view k)
-{
-  static constexpr std::string_view k_names[] = {
-    "from",  "run",   "cmd",    "entrypoint", "shell",      "copy",        "add",     "env",     "label",
-    "maintainer", "arg", "workdir", "user", "stopsignal", "expose", "volume", "healthcheck", "onbuild"};
-  return std::find(std::begin(k_names), std::end(k_names), k) != std::end(k_names);
-}
 
 std::vector<KeyValue> parse_arg_pairs(const LogicalLine& line, const Head& head, ParseContext& context,
                                       const Lookup& lookup)

@@ -2,16 +2,16 @@
 
 // One instruction of a stage -> one Step (internal to builder::parse).
 
-#include <string>
-#include <string_view>
-#include <vector>
-
 #include "builder/diagnostic.hpp"
 #include "builder/lexer.hpp"
 #include "builder/parser.hpp"
 #include "builder/scope.hpp"
 #include "builder/shellword.hpp"
 #include "builder/words.hpp"
+
+#include <string>
+#include <string_view>
+#include <vector>
 
 namespace kiln::builder {
 
@@ -24,7 +24,7 @@ public:
   const ParseOptions& options;
   Diagnostics& diagnostics;
   char escape;
-  EnvList automatic;                // the platform args
+  EnvList automatic;                 // the platform args
   std::vector<KeyValue> global_args; // ARGs before the first FROM, resolved
 
   const std::string& file() const { return diagnostics.file(); }
@@ -45,7 +45,7 @@ private:
 // The instruction word and the flags that lead an instruction's text.
 struct Head
 {
-  std::string keyword;  // lower case
+  std::string keyword; // lower case
   size_t keyword_offset = 0;
   std::vector<Piece> flags; // offsets into line.text
   size_t rest_offset = 0;   // arguments start here in line.text

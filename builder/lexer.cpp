@@ -1,10 +1,10 @@
 #include "builder/lexer.hpp"
 
-#include <fmt/core.h>
-
 #include "base/strings.hpp"
 #include "builder/shellword.hpp"
 #include "builder/words.hpp"
+
+#include <fmt/core.h>
 
 namespace kiln::builder {
 
@@ -200,12 +200,16 @@ Lexed lex(std::string_view text, Diagnostics& diagnostics)
       break;
     }
     SourcePos pos{lines[n].number, static_cast<uint32_t>(leading_blanks(lines[n].text) + 1)};
-    bool* seen = name == "escape" ? &seen_escape : name == "syntax" ? &seen_syntax : name == "check" ? &seen_check : nullptr;
+    bool* seen = name == "escape"   ? &seen_escape
+                 : name == "syntax" ? &seen_syntax
+                 : name == "check"  ? &seen_check
+                                    : nullptr;
     if (seen == nullptr) {
       break; // an unknown directive is a comment and ends the directives
     }
     if (*seen) {
-      throw ParseError(diagnostics.file(), pos, fmt::format("only one {} parser directive can be used", name), line);
+      throw ParseError(diagnostics.file(), pos, fmt::format("only one {} parser directive can be used", name),
+                       line);
     }
     *seen = true;
     if (name == "escape") {
@@ -214,8 +218,9 @@ Lexed lex(std::string_view text, Diagnostics& diagnostics)
       }
       out.escape = value[0];
     } else if (name == "syntax") {
-      diagnostics.add(Severity::note, pos,
-                      fmt::format("syntax directive \"{}\" ignored: kiln parses with its built-in front end", value));
+      diagnostics.add(
+          Severity::note, pos,
+          fmt::format("syntax directive \"{}\" ignored: kiln parses with its built-in front end", value));
     }
     // "# check=" configures BuildKit's linter; kiln has no linter to configure.
   }
@@ -272,14 +277,14 @@ Lexed lex(std::string_view text, Diagnostics& diagnostics)
       continue; // only continuation characters and comments
     }
 
-    std::string_view joined = trim_blanks(logical.text);
-    size_t word_end = 0;
-    while (word_end < joined.size() && !is_blank(joined[word_end])) {
-      ++word_end;
+    // ONBUILD RUN/COPY/ADD reads heredocs as its trigger instruction would.
+    auto fields = split_fields(logical.text);
+    std::string keyword = fields.empty() ? std::string() : to_lower(fields[0].text);
+    if (keyword == "onbuild" && fields.size() > 1) {
+      keyword = to_lower(fields[1].text);
     }
-    if (takes_heredocs(to_lower(joined.substr(0, word_end))) &&
-        logical.text.find("<<") != std::string::npos) {
-      ShellWord raw{'\\', Quotes::keep, Escapes::keep, Unset::empty};
+    if (takes_heredocs(keyword) && logical.text.find("<<") != std::string::npos) {
+      ShellWord raw{'\\', Quotes::keep, Escapes::keep, Unset::keep};
       auto words = raw.words(logical.text, no_variables);
       if (words) {
         for (const auto& word : *words) {

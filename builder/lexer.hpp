@@ -5,13 +5,13 @@
 // blank lines inside them skipped) and heredoc bodies, yielding one logical
 // line per instruction with the physical position of each of its bytes.
 
+#include "builder/diagnostic.hpp"
+#include "builder/model.hpp"
+
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "builder/diagnostic.hpp"
-#include "builder/model.hpp"
 
 namespace kiln::builder {
 

@@ -7,22 +7,38 @@ namespace kiln::builder {
 std::string_view kind_name(StepKind kind)
 {
   switch (kind) {
-  case StepKind::run: return "RUN";
-  case StepKind::copy: return "COPY";
-  case StepKind::add: return "ADD";
-  case StepKind::env: return "ENV";
-  case StepKind::arg: return "ARG";
-  case StepKind::workdir: return "WORKDIR";
-  case StepKind::user: return "USER";
-  case StepKind::label: return "LABEL";
-  case StepKind::expose: return "EXPOSE";
-  case StepKind::volume: return "VOLUME";
-  case StepKind::entrypoint: return "ENTRYPOINT";
-  case StepKind::cmd: return "CMD";
-  case StepKind::shell: return "SHELL";
-  case StepKind::stopsignal: return "STOPSIGNAL";
-  case StepKind::healthcheck: return "HEALTHCHECK";
-  case StepKind::onbuild: return "ONBUILD";
+  case StepKind::run:
+    return "RUN";
+  case StepKind::copy:
+    return "COPY";
+  case StepKind::add:
+    return "ADD";
+  case StepKind::env:
+    return "ENV";
+  case StepKind::arg:
+    return "ARG";
+  case StepKind::workdir:
+    return "WORKDIR";
+  case StepKind::user:
+    return "USER";
+  case StepKind::label:
+    return "LABEL";
+  case StepKind::expose:
+    return "EXPOSE";
+  case StepKind::volume:
+    return "VOLUME";
+  case StepKind::entrypoint:
+    return "ENTRYPOINT";
+  case StepKind::cmd:
+    return "CMD";
+  case StepKind::shell:
+    return "SHELL";
+  case StepKind::stopsignal:
+    return "STOPSIGNAL";
+  case StepKind::healthcheck:
+    return "HEALTHCHECK";
+  case StepKind::onbuild:
+    return "ONBUILD";
   }
   return "?";
 }
@@ -30,9 +46,12 @@ std::string_view kind_name(StepKind kind)
 std::string_view form_name(Form form)
 {
   switch (form) {
-  case Form::none: return "none";
-  case Form::shell: return "shell";
-  case Form::exec: return "exec";
+  case Form::none:
+    return "none";
+  case Form::shell:
+    return "shell";
+  case Form::exec:
+    return "exec";
   }
   return "?";
 }

@@ -1,9 +1,9 @@
 #include "builder/modeljson.hpp"
 
-#include <fmt/core.h>
-
 #include "base/strings.hpp"
 #include "builder/flags.hpp"
+
+#include <fmt/core.h>
 
 namespace kiln::builder {
 
@@ -24,8 +24,8 @@ Json step_json(const Step& step)
 {
   Json j;
   j["at"] = step.source.end_line != step.source.line
-              ? fmt::format("{}:{}-{}", step.source.line, step.source.column, step.source.end_line)
-              : fmt::format("{}:{}", step.source.line, step.source.column);
+                ? fmt::format("{}:{}-{}", step.source.line, step.source.column, step.source.end_line)
+                : fmt::format("{}:{}", step.source.line, step.source.column);
   j["kind"] = kind_name(step.kind);
   if (step.instruction != kind_name(step.kind)) {
     j["instruction"] = step.instruction;
@@ -110,9 +110,15 @@ nlohmann::ordered_json to_json(const Build& build)
       s["name"] = stage.name;
     }
     switch (stage.base.kind) {
-    case StageBase::Kind::image: s["from"] = Json{{"image", stage.base.image}}; break;
-    case StageBase::Kind::scratch: s["from"] = Json{{"scratch", true}}; break;
-    case StageBase::Kind::stage: s["from"] = Json{{"stage", stage.base.stage}}; break;
+    case StageBase::Kind::image:
+      s["from"] = Json{{"image", stage.base.image}};
+      break;
+    case StageBase::Kind::scratch:
+      s["from"] = Json{{"scratch", true}};
+      break;
+    case StageBase::Kind::stage:
+      s["from"] = Json{{"stage", stage.base.stage}};
+      break;
     }
     if (stage.platform) {
       s["platform"] = *stage.platform;
@@ -133,8 +139,8 @@ nlohmann::ordered_json to_json(const Build& build)
   if (!build.diagnostics.empty()) {
     Json diags = Json::array();
     for (const auto& d : build.diagnostics) {
-      diags.push_back(fmt::format("{}:{}: {}: {}", d.line, d.column, d.severity == Severity::note ? "note" : "warning",
-                                  d.message));
+      diags.push_back(fmt::format("{}:{}: {}: {}", d.line, d.column,
+                                  d.severity == Severity::note ? "note" : "warning", d.message));
     }
     j["diagnostics"] = diags;
   }

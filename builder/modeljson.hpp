@@ -14,11 +14,10 @@
 //
 // Optional members appear only when they hold something.
 
-#include <string>
+#include "builder/model.hpp"
 
 #include <nlohmann/json.hpp>
-
-#include "builder/model.hpp"
+#include <string>
 
 namespace kiln::builder {
 

@@ -1,7 +1,5 @@
 #include "builder/parser.hpp"
 
-#include <fmt/core.h>
-
 #include "base/error.hpp"
 #include "base/fileio.hpp"
 #include "base/strings.hpp"
@@ -10,6 +8,8 @@
 #include "builder/instruction.hpp"
 #include "builder/lexer.hpp"
 #include "builder/stagegraph.hpp"
+
+#include <fmt/core.h>
 
 namespace kiln::builder {
 
@@ -33,7 +33,7 @@ class BuildParser
 {
 public:
   BuildParser(const ParseOptions& options, Diagnostics& diagnostics, char escape)
-    : m_options(options), m_ctx(options, diagnostics, escape)
+      : m_options(options), m_ctx(options, diagnostics, escape)
   {
     m_build.escape = escape;
     // FROM lines see the global ARGs and the automatic platform args.
@@ -110,7 +110,8 @@ private:
     for (const auto& raw : check_flags(line, head, m_ctx)) {
       stage.platform = m_ctx.expand(raw.value, line.at(raw.offset), m_global_lookup);
       if (!Platform::parse(*stage.platform)) {
-        m_ctx.error(line.at(raw.offset), fmt::format("invalid platform \"{}\" (OS/ARCH[/VARIANT])", *stage.platform),
+        m_ctx.error(line.at(raw.offset),
+                    fmt::format("invalid platform \"{}\" (OS/ARCH[/VARIANT])", *stage.platform),
                     "--platform=" + raw.value);
       }
     }
@@ -121,7 +122,8 @@ private:
     SourcePos image_pos = line.at(head.rest_offset + fields[0].offset);
     std::string image = m_ctx.expand(fields[0].text, image_pos, m_global_lookup);
     if (image.empty()) {
-      m_ctx.error(image_pos, fmt::format("base name ({}) should not be blank after expansion", fields[0].text),
+      m_ctx.error(image_pos,
+                  fmt::format("base name ({}) should not be blank after expansion", fields[0].text),
                   line.text);
     }
     if (fields.size() == 3) {
@@ -162,7 +164,8 @@ private:
   // already set one.
   void note_repeats(const Stage& stage, Step& step)
   {
-    if (step.kind != StepKind::cmd && step.kind != StepKind::entrypoint && step.kind != StepKind::healthcheck) {
+    if (step.kind != StepKind::cmd && step.kind != StepKind::entrypoint &&
+        step.kind != StepKind::healthcheck) {
       return;
     }
     bool cmd_before = false;

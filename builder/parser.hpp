@@ -3,6 +3,9 @@
 // builder::parse: Containerfile text -> the typed model (builder/model.hpp).
 // Reads nothing but the text it is given; the caller reads the file.
 
+#include "builder/model.hpp"
+#include "builder/scope.hpp"
+
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -10,9 +13,6 @@
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include "builder/model.hpp"
-#include "builder/scope.hpp"
 
 namespace kiln::builder {
 
@@ -24,10 +24,10 @@ using BaseEnv = std::function<std::optional<EnvList>(const std::string& image)>;
 struct ParseOptions
 {
   std::string file = "Containerfile"; // the name errors and source ranges carry
-  EnvList build_args;                  // --build-arg K=V, later ones win
-  std::optional<std::string> target;   // --target
-  Platform target_platform;            // linux/amd64 unless told
-  Platform build_platform;             // linux/amd64 unless told
+  EnvList build_args;                 // --build-arg K=V, later ones win
+  std::optional<std::string> target;  // --target
+  Platform target_platform;           // linux/amd64 unless told
+  Platform build_platform;            // linux/amd64 unless told
   BaseEnv base_env;
 };
 

@@ -230,7 +230,7 @@ int namespace_flags(Network network)
 } // namespace
 
 Result<RunResult> run(const RootfsLayers& layers, const Command& command, const Environment& env,
-                      const User& user, const std::vector<Mount>& mounts, const RunOptions& options)
+                      const User& user, const std::vector<SandboxMount>& mounts, const RunOptions& options)
 {
   if (command.argv.empty() || command.argv[0].empty()) {
     return fail("sandbox: empty command");

@@ -622,6 +622,10 @@ Result<void> Init::teardown()
 
 [[noreturn]] void sandbox_init(const InitPlan& plan, const InitFds& fds)
 {
+  // PID 1 holds a copy of kiln's memory (keys, secrets of other steps): the
+  // command runs as the same container uid, so without this it could read
+  // that memory through /proc/1/mem.
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   Init init(plan, fds);
   auto ready = init.setup();
   if (!ready) {

@@ -1,8 +1,8 @@
 #include "builder/scope.hpp"
 
-#include <fmt/core.h>
-
 #include "base/strings.hpp"
+
+#include <fmt/core.h>
 
 namespace kiln::builder {
 
@@ -27,17 +27,17 @@ std::string Platform::str() const
 EnvList automatic_platform_args(const Platform& target, const Platform& build)
 {
   return {
-    {"TARGETPLATFORM", target.str()}, {"TARGETOS", target.os},     {"TARGETARCH", target.arch},
-    {"TARGETVARIANT", target.variant}, {"BUILDPLATFORM", build.str()}, {"BUILDOS", build.os},
-    {"BUILDARCH", build.arch},         {"BUILDVARIANT", build.variant},
+      {"TARGETPLATFORM", target.str()},  {"TARGETOS", target.os},         {"TARGETARCH", target.arch},
+      {"TARGETVARIANT", target.variant}, {"BUILDPLATFORM", build.str()},  {"BUILDOS", build.os},
+      {"BUILDARCH", build.arch},         {"BUILDVARIANT", build.variant},
   };
 }
 
 bool is_proxy_arg(std::string_view name)
 {
   static constexpr std::string_view k_names[] = {
-    "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY",
-    "ftp_proxy",  "NO_PROXY",   "no_proxy",    "ALL_PROXY",   "all_proxy",
+      "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY",
+      "ftp_proxy",  "NO_PROXY",   "no_proxy",    "ALL_PROXY",   "all_proxy",
   };
   for (auto n : k_names) {
     if (n == name) {

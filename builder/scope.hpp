@@ -7,14 +7,14 @@
 // stage re-declares them; --build-arg overrides a default; the automatic
 // platform args behave like build args.
 
+#include "base/result.hpp"
+#include "builder/model.hpp"
+
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include "base/result.hpp"
-#include "builder/model.hpp"
 
 namespace kiln::builder {
 
@@ -47,8 +47,8 @@ public:
   void set_all_env(EnvList env) { m_env = std::move(env); }
 
 private:
-  EnvList m_env;                 // in order of first definition
-  std::vector<KeyValue> m_args;  // declared ARGs, latest value
+  EnvList m_env;                // in order of first definition
+  std::vector<KeyValue> m_args; // declared ARGs, latest value
 };
 
 } // namespace kiln::builder

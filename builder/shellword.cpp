@@ -1,7 +1,6 @@
 #include "builder/shellword.hpp"
 
 #include <algorithm>
-
 #include <fmt/core.h>
 
 namespace kiln::builder {
@@ -33,8 +32,17 @@ bool is_name_char(char c)
 bool is_special_param(char c)
 {
   switch (c) {
-  case '@': case '*': case '#': case '?': case '-': case '$': case '!': case '0': return true;
-  default: return false;
+  case '@':
+  case '*':
+  case '#':
+  case '?':
+  case '-':
+  case '$':
+  case '!':
+  case '0':
+    return true;
+  default:
+    return false;
   }
 }
 
@@ -157,7 +165,7 @@ class Processor
 {
 public:
   Processor(const ShellWord& options, std::string_view text, const Lookup& lookup)
-    : m_opt(options), m_text(text), m_lookup(lookup)
+      : m_opt(options), m_text(text), m_lookup(lookup)
   {
   }
 
@@ -405,8 +413,10 @@ private:
     }
     bool unset = !value || (null_is_unset && value->empty());
     switch (op) {
-    case '-': return unset ? *word : *value;
-    case '+': return unset ? std::string() : *word;
+    case '-':
+      return unset ? *word : *value;
+    case '+':
+      return unset ? std::string() : *word;
     case '?':
       if (!value) {
         return fail(fmt::format("{}: {}", key, word->empty() ? "is not allowed to be unset" : *word));
@@ -415,7 +425,8 @@ private:
         return fail(fmt::format("{}: {}", key, word->empty() ? "is not allowed to be empty" : *word));
       }
       return *value;
-    default: break;
+    default:
+      break;
     }
     if (value && value->size() > k_max_trim) {
       return fail(fmt::format("${{{}{}...}}: value longer than {} bytes", key, ops, k_max_trim));

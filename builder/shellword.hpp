@@ -7,13 +7,13 @@
 // shell words (it is not POSIX: no command substitution, no field splitting
 // inside ProcessWord, escapes limited to the escape character).
 
+#include "base/result.hpp"
+
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "base/result.hpp"
 
 namespace kiln::builder {
 

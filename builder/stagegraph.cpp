@@ -1,10 +1,10 @@
 #include "builder/stagegraph.hpp"
 
-#include <fmt/core.h>
-
 #include "base/error.hpp"
 #include "base/strings.hpp"
 #include "builder/diagnostic.hpp"
+
+#include <fmt/core.h>
 
 namespace kiln::builder {
 
@@ -38,7 +38,8 @@ Reference resolve(const Build& build, const Stage& stage, const Step& step, cons
         refuse(static_cast<int>(*index));
       }
       throw ParseError(step.source.file, SourcePos{step.source.line, step.source.column},
-                       fmt::format("{}={}: there is no stage {} before this one", what, value, value), step.text);
+                       fmt::format("{}={}: there is no stage {} before this one", what, value, value),
+                       step.text);
     }
     return Reference{static_cast<int>(*index), std::nullopt};
   }
@@ -109,7 +110,8 @@ void resolve_stage_graph(Build& build, const std::optional<std::string>& target)
     build.target = find_stage(build, *target);
     if (build.target < 0) {
       throw kiln::Error(fmt::format("parse {}: target stage \"{}\" could not be found",
-                                    build.stages.empty() ? std::string() : build.stages[0].source.file, *target));
+                                    build.stages.empty() ? std::string() : build.stages[0].source.file,
+                                    *target));
     }
   } else {
     build.target = static_cast<int>(build.stages.size()) - 1;

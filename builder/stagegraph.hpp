@@ -5,10 +5,10 @@
 // (--target, else the last stage); the stages the target does not need
 // marked so the engine skips them.
 
+#include "builder/model.hpp"
+
 #include <optional>
 #include <string>
-
-#include "builder/model.hpp"
 
 namespace kiln::builder {
 

@@ -4,12 +4,12 @@
 // --flags, whitespace-separated fields, quote-aware words for ENV/LABEL/ARG,
 // and JSON (exec form) arrays.
 
+#include "base/result.hpp"
+
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "base/result.hpp"
 
 namespace kiln::builder {
 

@@ -1,7 +1,3 @@
-#include <filesystem>
-
-#include <fmt/core.h>
-
 #include "base/error.hpp"
 #include "builder/diagnostic.hpp"
 #include "builder/ignore.hpp"
@@ -10,6 +6,9 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 
+#include <filesystem>
+#include <fmt/core.h>
+
 namespace kiln::cli {
 
 namespace {
@@ -17,8 +16,8 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::string_view k_usage =
-  "usage: kiln parse [-f FILE] [--build-arg K=V]... [--target T] [--ignorefile F] [--platform P] --json "
-  "[CONTEXT]\n";
+    "usage: kiln parse [-f FILE] [--build-arg K=V]... [--target T] [--ignorefile F] [--platform P] --json "
+    "[CONTEXT]\n";
 
 // -f FILE, else CONTEXT/Containerfile, else CONTEXT/Dockerfile.
 fs::path containerfile_path(const Args& args, const fs::path& context)
@@ -111,7 +110,10 @@ int cmd_parse(std::string_view name, std::span<const std::string> argv)
   }
   for (const auto& stage : build.stages) {
     fmt::print("stage {}{}{}: {} steps{}\n", stage.index, stage.name.empty() ? "" : " ", stage.name,
-               stage.steps.size(), stage.index == build.target ? " (target)" : stage.needed ? "" : " (skipped)");
+               stage.steps.size(),
+               stage.index == build.target ? " (target)"
+               : stage.needed              ? ""
+                                           : " (skipped)");
   }
   return 0;
 }

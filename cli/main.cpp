@@ -14,6 +14,23 @@ namespace kiln::cli {
 namespace {
 
 const Command k_commands[] = {
+  {"build", "build an image from a Containerfile, rootless, with no daemon",
+   "usage: kiln build [options] CONTEXT\n\n"
+   "  -f, --file FILE         the Containerfile (default CONTEXT/Containerfile, then Dockerfile)\n"
+   "  -t, --tag REF           where to write the image; repeat for several destinations\n"
+   "  --build-arg K=V         set a build argument (repeatable)\n"
+   "  --target STAGE          build this stage and what it needs\n"
+   "  --platform OS/ARCH      only this machine's platform\n"
+   "  --network none|host     RUN's network (default none: loopback only)\n"
+   "  --ignorefile FILE       instead of .containerignore / .dockerignore\n"
+   "  --secret id=ID,src=PATH expose a file to RUN --mount=type=secret,id=ID\n"
+   "  --compression none|gzip|zstd   --compression-level N\n"
+   "  --timestamp EPOCH       fix every time kiln writes (also SOURCE_DATE_EPOCH)\n"
+   "  --cache-dir DIR         kiln's cache (default $XDG_CACHE_HOME/kiln)\n"
+   "  --digestfile FILE       write the image digest there\n"
+   "  -q, --quiet             print only the image digest\n"
+   "  --insecure-allow-unverified-base   build on bases whose signature was not verified\n",
+   cmd_build},
   {"import", "make a one-layer image from a rootfs tarball or directory",
    "usage: kiln import ROOTFS.tar|DIR -t REF [-t REF]... [options]\n\n"
    "  -t, --tag REF           where to write the image (oci:DIR:TAG, oci-archive:FILE[:TAG],\n"
@@ -89,6 +106,7 @@ const Command k_commands[] = {
    "       kiln verify --certificate-identity ID [--certificate-oidc-issuer URL]\n"
    "                   (--trusted-root trusted_root.json | --ca-roots CA.pem [--rekor-key REKOR.pub])\n"
    "                   [--ca-intermediates PEM] [--certificate-hostname HOST] REF\n"
+   "       kiln verify [--policy kiln.toml] REF   (the trust policy, as kiln build applies it)\n"
    "  Exit status 0 only when at least one signature verifies. Without --rekor-key (or a\n"
    "  trusted root) a certificate chain is checked at the current time (BYO-PKI).\n",
    cmd_verify},
@@ -120,6 +138,14 @@ const Command k_commands[] = {
    "  -q, --quiet             do not stream output; on failure print its last lines\n"
    "  --print-idmap           print the container-to-host id map kiln uses and exit\n",
    cmd_run},
+  {"scan", "catalogue a root filesystem's packages and match them against an advisory DB",
+   "usage: kiln scan --rootfs DIR --db DB [--format table|json|sarif|cyclonedx|spdx|cosign-vuln]\n"
+   "                 [--output FILE] [--fail-on low|medium|high|critical] [--ignore-unfixed]\n"
+   "                 [--ignore-file kiln-ignore.toml] [--name NAME] [--max-db-age DAYS]\n\n"
+   "Exit status 3 when a finding at or above --fail-on remains after the ignore rules\n"
+   "(UNKNOWN severities never trip it). --max-db-age (default 30, 0: off) warns when the\n"
+   "DB's newest record is older; a stale DB is never an error.\n",
+   cmd_scan},
 };
 
 void print_usage()

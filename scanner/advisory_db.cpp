@@ -109,11 +109,16 @@ Result<void> DbWriter::write(const std::filesystem::path& path, nlohmann::json m
   uint64_t meta_offset = out.size();
   out.append(meta_text);
 
-  std::vector<uint64_t> record_at(m_records.size());
-  for (size_t i = 0; i < m_records.size(); ++i) {
-    record_at[i] = out.size();
-    put32(out, static_cast<uint32_t>(m_records[i].size()));
-    out.append(m_records[i]);
+  // Records go in key order, so the records a lookup reads sit together and
+  // a scan touches few pages of a large DB.
+  std::vector<uint64_t> record_at(m_records.size(), UINT64_MAX);
+  for (const auto& [key, number] : keys) {
+    if (record_at[number] != UINT64_MAX) {
+      continue;
+    }
+    record_at[number] = out.size();
+    put32(out, static_cast<uint32_t>(m_records[number].size()));
+    out.append(m_records[number]);
   }
 
   struct Entry
@@ -188,6 +193,8 @@ Result<AdvisoryDb> AdvisoryDb::open(const std::filesystem::path& path)
   if (p == MAP_FAILED) {
     return bad(fmt::format("mmap: {}", errno_text(errno)));
   }
+  // Lookups jump around the file: read-ahead would only inflate RSS.
+  madvise(p, size, MADV_RANDOM);
   AdvisoryDb db;
   db.m_map = std::unique_ptr<const char, Unmap>(static_cast<const char*>(p), Unmap{size});
   db.m_size = size;

@@ -91,7 +91,11 @@ public:
     m_stats.problems.push_back(id.empty() ? fmt::format("{}: {}", where, why) : fmt::format("{}: {}: {}", where, id, why));
   }
 
-  const std::vector<Advisory>& records() const { return m_records; }
+  std::vector<Advisory> take_records()
+  {
+    m_by_id.clear();
+    return std::move(m_records);
+  }
   const std::string& newest() const { return m_newest; }
 
 private:
@@ -215,11 +219,14 @@ Result<ImportStats> import_advisories(const std::vector<std::filesystem::path>& 
     source_list.push_back({{"path", source.string()}, {"records", stats.read - before}});
   }
   DbWriter writer;
-  for (const auto& adv : importer.records()) {
+  auto records = importer.take_records();
+  for (auto& adv : records) {
     if (writer.add(adv)) {
       ++stats.stored;
     }
+    adv = Advisory{}; // the slim copy is all the writer needs: free as we go
   }
+  records = {};
   std::string uri = options.uri;
   if (uri.empty()) {
     for (const auto& source : sources) {

@@ -154,10 +154,7 @@ std::optional<Hit> match(const Advisory& advisory, const Query& query, std::vect
         (range.type == RangeType::semver || query.kind == Ecosystem::npm) ? VersionScheme::semver : list_scheme;
       auto installed = scheme == list_scheme ? installed_list : Version::parse(scheme, query.version);
       if (!installed) {
-        warnings.push_back(fmt::format("version \"{}\" is not a valid {} version: {} ranges not evaluated, only exact "
-                                       "`versions` entries can match",
-                                       query.version, scheme_name(scheme), advisory.id));
-        continue;
+        continue; // the caller reports an unparsable installed version once per package
       }
       auto result = evaluate(advisory, range, scheme, *installed, warnings);
       if (!result) {

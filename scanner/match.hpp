@@ -35,9 +35,10 @@ struct Hit
   const Affected* affected = nullptr;  // the first entry that hit
 };
 
-// Does this record affect the package? Problems that stop a range from being
-// evaluated (an event or the installed version not parsing) are appended to
-// warnings; they never turn into a hit.
+// Does this record affect the package? An event that does not parse skips
+// its range with a warning. An installed version that does not parse skips
+// every range silently (the caller reports it once per package): only exact
+// `versions` entries can then match. Neither ever turns into a hit.
 std::optional<Hit> match(const Advisory& advisory, const Query& query, std::vector<std::string>& warnings);
 
 // True when the record's `affected` entry is for the query's package.

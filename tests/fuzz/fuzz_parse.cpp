@@ -2,14 +2,14 @@
 // expansion, stage graph and the JSON writer, on arbitrary bytes. Any
 // outcome but a clean model or a ParseError/kiln::Error is a bug.
 
+#include "base/error.hpp"
+#include "builder/ignore.hpp"
+#include "builder/modeljson.hpp"
+#include "builder/parser.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
-
-#include "base/error.hpp"
-#include "builder/modeljson.hpp"
-#include "builder/parser.hpp"
-#include "builder/ignore.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {

@@ -3,7 +3,9 @@
 # and runs it nicely on one core. Usage:
 #   tests/fuzz/run.sh [SECONDS]        fuzz for SECONDS (default 600)
 #   tests/fuzz/run.sh --build          only build build-fuzz/fuzz_parse
-#   tests/fuzz/run.sh --merge          minimise tests/fuzz/corpus in place
+#   tests/fuzz/run.sh --merge          minimise tests/fuzz/corpus in place (edge coverage
+#                                      only, so the checked-in corpus stays small; the
+#                                      full one stays in build-fuzz/corpus-new)
 #   tests/fuzz/run.sh --replay FILE... run the inputs once (regressions)
 # New inputs go to build-fuzz/corpus-new; crashes to build-fuzz/crash-*.
 set -eu
@@ -39,7 +41,7 @@ case "${1:-}" in
   --merge)
     mkdir -p "$out/merged"
     rm -rf "$out/merged"/*
-    "$out/fuzz_parse" -merge=1 "$out/merged" "$root/tests/fuzz/corpus" "$out/corpus-new"
+    nice -n 19 "$out/fuzz_parse" -merge=1 -use_counters=0 "$out/merged" "$root/tests/fuzz/corpus" "$out/corpus-new"
     rm -f "$root/tests/fuzz/corpus"/*
     cp "$out/merged"/* "$root/tests/fuzz/corpus/"
     exit 0 ;;

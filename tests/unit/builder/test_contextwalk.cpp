@@ -1,11 +1,9 @@
-#include <doctest/doctest.h>
-
-#include <fstream>
-
-#include <unistd.h>
-
 #include "base/fileio.hpp"
 #include "builder/contextwalk.hpp"
+
+#include <doctest/doctest.h>
+#include <fstream>
+#include <unistd.h>
 
 using namespace kiln::builder;
 namespace fs = std::filesystem;
@@ -40,7 +38,7 @@ TEST_CASE("the walk is sorted, skips excluded entries and keeps the Containerfil
   REQUIRE(matcher.has_value());
   ContextWalkOptions options{&*matcher, {"Containerfile", ".containerignore"}};
   CHECK(walk(root, options) == std::vector<std::string>{".containerignore", "Containerfile", "src", "src/a.c",
-                                                          "src/b.c", "src/link", "src/sub"});
+                                                        "src/b.c", "src/link", "src/sub"});
 }
 
 TEST_CASE("without a matcher everything is visited; symlinks are reported, not followed")
@@ -71,4 +69,13 @@ TEST_CASE("a missing context is an error naming it")
   auto result = walk_context("/nonexistent/kiln-context", {}, [](const ContextEntry&) {});
   REQUIRE(!result.has_value());
   CHECK(result.error().find("/nonexistent/kiln-context") != std::string::npos);
+}
+
+TEST_CASE("always_included keeps the Containerfile and ignore file when they are inside the context")
+{
+  kiln::TempDir dir(fs::temp_directory_path());
+  fs::create_directories(dir.path() / "sub");
+  auto kept = always_included(dir.path(), dir.path() / "sub/Containerfile", dir.path() / ".dockerignore");
+  CHECK(kept == std::vector<std::string>{"sub/Containerfile", ".dockerignore"});
+  CHECK(always_included(dir.path(), "/elsewhere/Containerfile", std::nullopt).empty());
 }

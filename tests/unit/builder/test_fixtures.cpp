@@ -7,18 +7,17 @@
 // (default "\\"), "args" (default []) and a stage's "needed" (default true);
 // its "rule" member names the rule the fixture pins down.
 
-#include <algorithm>
-#include <filesystem>
-#include <string>
-#include <vector>
-
-#include <doctest/doctest.h>
-#include <nlohmann/json.hpp>
-
 #include "base/error.hpp"
 #include "base/fileio.hpp"
 #include "builder/modeljson.hpp"
 #include "builder/parser.hpp"
+
+#include <algorithm>
+#include <doctest/doctest.h>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 namespace fs = std::filesystem;
 using namespace kiln::builder;

@@ -1,6 +1,6 @@
-#include <doctest/doctest.h>
-
 #include "builder/flags.hpp"
+
+#include <doctest/doctest.h>
 
 using namespace kiln::builder;
 
@@ -36,15 +36,16 @@ TEST_CASE("booleans take Go's spellings; a bare boolean flag is true")
   CHECK(flags[0].value == "true");
   CHECK(flags[1].value == "false");
   CHECK_THROWS_WITH_AS(flags_of("COPY --link=maybe a b"),
-                       "Containerfile:1:6: expecting boolean value for flag --link: --link=maybe", ParseError);
+                       "Containerfile:1:6: expecting boolean value for flag --link: --link=maybe",
+                       ParseError);
 }
 
 TEST_CASE("unknown, duplicate and valueless flags are refused at the flag")
 {
   CHECK_THROWS_WITH_AS(flags_of("WORKDIR --x=1 /a"), "Containerfile:1:9: unknown flag --x for WORKDIR: --x=1",
                        ParseError);
-  CHECK_THROWS_WITH_AS(flags_of("ADD --from=a b c"), "Containerfile:1:5: unknown flag --from for ADD: --from=a",
-                       ParseError);
+  CHECK_THROWS_WITH_AS(flags_of("ADD --from=a b c"),
+                       "Containerfile:1:5: unknown flag --from for ADD: --from=a", ParseError);
   CHECK_THROWS_AS(flags_of("COPY --from=a --from=b x y"), ParseError);
   CHECK(flags_of("COPY --exclude=a --exclude=b x y").size() == 2);
   CHECK(flags_of("RUN --mount=type=tmpfs,target=/a --mount=type=tmpfs,target=/b x").size() == 2);
@@ -68,4 +69,17 @@ TEST_CASE("bad --mount values are refused")
   CHECK_THROWS_AS(mount_of("type=cache"), ParseError);
   CHECK_THROWS_AS(mount_of("type=cache,target=/a,sharing=maybe"), ParseError);
   CHECK_THROWS_AS(mount_of("type=cache,target=/a,colour=blue"), ParseError);
+}
+
+TEST_CASE("HEALTHCHECK durations follow Go's syntax and the 1ms floor")
+{
+  CHECK(valid_healthcheck_duration("30s"));
+  CHECK(valid_healthcheck_duration("1m30s"));
+  CHECK(valid_healthcheck_duration("1.5h"));
+  CHECK(valid_healthcheck_duration("0"));
+  CHECK(valid_healthcheck_duration("0s"));
+  CHECK(!valid_healthcheck_duration("5"));
+  CHECK(!valid_healthcheck_duration("500us"));
+  CHECK(!valid_healthcheck_duration("10x"));
+  CHECK(!valid_healthcheck_duration(""));
 }

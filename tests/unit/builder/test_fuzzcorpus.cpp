@@ -2,12 +2,11 @@
 // once crashed it (tests/fuzz/regressions/) through the fuzz target, in the
 // ordinary build: each must parse or fail with kiln::Error, nothing else.
 
-#include <algorithm>
-#include <filesystem>
-
-#include <doctest/doctest.h>
-
 #include "base/fileio.hpp"
+
+#include <algorithm>
+#include <doctest/doctest.h>
+#include <filesystem>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 

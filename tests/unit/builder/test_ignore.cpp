@@ -1,9 +1,8 @@
-#include <doctest/doctest.h>
-
-#include <fstream>
-
 #include "base/fileio.hpp"
 #include "builder/ignore.hpp"
+
+#include <doctest/doctest.h>
+#include <fstream>
 
 using namespace kiln::builder;
 
@@ -112,7 +111,8 @@ TEST_CASE(".containerignore is preferred over .dockerignore; --ignorefile over b
   CHECK(find_ignore_file(dir.path(), std::nullopt) == dir.path() / ".dockerignore");
   std::ofstream(dir.path() / ".containerignore") << "b\n";
   CHECK(find_ignore_file(dir.path(), std::nullopt) == dir.path() / ".containerignore");
-  CHECK(find_ignore_file(dir.path(), std::filesystem::path("/x/ignore")) == std::filesystem::path("/x/ignore"));
+  CHECK(find_ignore_file(dir.path(), std::filesystem::path("/x/ignore")) ==
+        std::filesystem::path("/x/ignore"));
   auto loaded = IgnoreMatcher::load(dir.path() / ".containerignore");
   REQUIRE(loaded.has_value());
   CHECK(loaded->excluded("b"));

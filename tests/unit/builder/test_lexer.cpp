@@ -1,6 +1,6 @@
-#include <doctest/doctest.h>
-
 #include "builder/lexer.hpp"
+
+#include <doctest/doctest.h>
 
 using namespace kiln::builder;
 
@@ -69,8 +69,9 @@ TEST_CASE("an unterminated heredoc is an error naming the delimiter")
     lex_text("FROM a\nCOPY <<DATA /x\nline\n");
     FAIL("no error");
   } catch (const ParseError& e) {
-    CHECK(std::string(e.what()) == "Containerfile:2:1: unterminated heredoc: no line \"DATA\" before the end of the "
-                                   "file: COPY <<DATA /x");
+    CHECK(std::string(e.what()) ==
+          "Containerfile:2:1: unterminated heredoc: no line \"DATA\" before the end of the "
+          "file: COPY <<DATA /x");
   }
 }
 

@@ -1,7 +1,7 @@
-#include <doctest/doctest.h>
-
 #include "builder/diagnostic.hpp"
 #include "builder/parser.hpp"
+
+#include <doctest/doctest.h>
 
 using namespace kiln::builder;
 
@@ -49,7 +49,8 @@ TEST_CASE("warnings are kept once each")
 {
   Build build = parse("FROM a\nMAINTAINER x\nMAINTAINER y\n", {});
   CHECK(build.diagnostics.size() == 2);
-  CHECK(build.diagnostics[0].format() == "Containerfile:2:1: warning: MAINTAINER is deprecated: recorded as LABEL maintainer=...");
+  CHECK(build.diagnostics[0].format() ==
+        "Containerfile:2:1: warning: MAINTAINER is deprecated: recorded as LABEL maintainer=...");
 }
 
 TEST_CASE("--build-arg without a declaring ARG is reported, proxies are not")

@@ -1,8 +1,7 @@
-#include <doctest/doctest.h>
-
-#include <map>
-
 #include "builder/shellword.hpp"
+
+#include <doctest/doctest.h>
+#include <map>
 
 using namespace kiln::builder;
 

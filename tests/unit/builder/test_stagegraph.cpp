@@ -1,7 +1,7 @@
-#include <doctest/doctest.h>
-
 #include "builder/parser.hpp"
 #include "builder/stagegraph.hpp"
+
+#include <doctest/doctest.h>
 
 using namespace kiln::builder;
 
@@ -42,7 +42,8 @@ TEST_CASE("--target picks a stage by name, case-insensitively, and refuses unkno
   Build build = parse_with_target("FROM a AS x\nFROM b AS y\n", "X");
   CHECK(build.target == 0);
   CHECK(!build.stages[1].needed);
-  CHECK_THROWS_WITH(parse_with_target("FROM a AS x\n", "z"), "parse Containerfile: target stage \"z\" could not be found");
+  CHECK_THROWS_WITH(parse_with_target("FROM a AS x\n", "z"),
+                    "parse Containerfile: target stage \"z\" could not be found");
 }
 
 TEST_CASE("a --mount from= naming no stage is an image and needs no stage")

@@ -1,6 +1,6 @@
-#include <doctest/doctest.h>
-
 #include "builder/words.hpp"
+
+#include <doctest/doctest.h>
 
 using namespace kiln::builder;
 

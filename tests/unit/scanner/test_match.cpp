@@ -97,11 +97,8 @@ TEST_CASE("the versions list is part of the union and compares by ecosystem")
   REQUIRE(weird);
   CHECK(weird->via_versions);
   CHECK_FALSE(weird->via_range);
-  REQUIRE(warnings.size() == 1);
-  CHECK(warnings[0].find("\"-weird-\" is not a valid PEP 440 version") != std::string::npos);
-  warnings.clear();
+  CHECK(warnings.empty());
   CHECK_FALSE(match(adv, pypi("django", "latest"), warnings));
-  CHECK(warnings.size() == 1);
 }
 
 TEST_CASE("a range with an unparsable event is skipped with a warning")
