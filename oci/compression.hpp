@@ -57,7 +57,7 @@ public:
   virtual Result<void> finish() = 0;
 
   // Fails on a level the compressor does not have (gzip 0-9, of which igzip
-  // maps 1 → 1, 2 → 2 and 3-9 → 3; zstd 1-19).
+  // maps 1 → 1, 2 → 2 and 3-9 → 3; zstd 1-22).
   static Result<std::unique_ptr<Compressor>> make(const CompressionOptions& options, Sink& out);
 };
 
