@@ -10,7 +10,6 @@
 
 #include "base/error.hpp"
 #include "base/fileio.hpp"
-#include "base/strings.hpp"
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/resolve.hpp"
@@ -28,26 +27,16 @@ constexpr std::string_view k_usage = "kiln layer pack DIR FILE [--compression no
                                      "[--compression-level N] [--overlay]\n"
                                      "       kiln layer apply FILE DIR [--diff-id DIGEST] [--ownership FILE]";
 
-oci::CompressionOptions compression_options(const Args& args)
-{
-  oci::CompressionOptions options;
-  options.kind = unwrap(oci::parse_compression(args.get("compression").value_or("gzip")));
-  if (auto level = args.get("compression-level")) {
-    auto parsed = parse_u64(*level);
-    if (!parsed || *parsed > 100) {
-      throw Error(fmt::format("layer pack: --compression-level \"{}\" is not a number", *level));
-    }
-    options.level = static_cast<int>(*parsed);
-  }
-  return options;
-}
-
 int pack(const Args& args)
 {
   const fs::path dir = args.positional()[1];
   const fs::path out = args.positional()[2];
   oci::LayerWriteOptions options;
-  options.compression = compression_options(args);
+  auto compression = oci::compression_options(args.get("compression"), args.get("compression-level"));
+  if (!compression) {
+    throw Error(fmt::format("layer pack: {}", compression.error()));
+  }
+  options.compression = *compression;
   options.source_date_epoch = unwrap(oci::source_date_epoch_from_env());
   auto walked = oci::walk_tree(dir.string(), args.has("overlay") ? oci::WalkMode::overlay_upper
                                                                  : oci::WalkMode::plain);

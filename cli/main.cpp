@@ -74,7 +74,7 @@ const Command k_commands[] = {
    "pack writes DIR as a normalised layer (sorted, numeric owners, mtimes clamped to\n"
    "SOURCE_DATE_EPOCH) and prints its mediaType, digest, size and diffID as JSON; --overlay\n"
    "reads DIR as an overlayfs upper directory (whiteouts become deletions). gzip levels 0-9\n"
-   "(igzip uses 1, 2, or 3 for 3-9; default 3), zstd 1-19 (default 3).\n"
+   "(igzip uses 1, 2, or 3 for 3-9; default 3), zstd 1-22 (default 3).\n"
    "apply extracts FILE (gzip, zstd or tar) onto DIR with OCI whiteouts, never outside DIR.\n",
    cmd_layer},
   {"unpack", "apply an image's layers into a directory (whiteouts, owners, links)",

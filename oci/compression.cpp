@@ -12,6 +12,7 @@
 
 #include <fmt/core.h>
 
+#include "base/strings.hpp"
 #include "oci/mediatype.hpp"
 
 namespace kiln::oci {
@@ -21,6 +22,8 @@ namespace {
 using mediatype::k_oci_layer_tar;
 using mediatype::k_oci_layer_gzip;
 using mediatype::k_oci_layer_zstd;
+
+constexpr int k_zstd_job_size = 2 << 20;
 
 unsigned thread_count(unsigned requested)
 {
@@ -51,7 +54,9 @@ class GzipCompressor : public Compressor
 public:
   GzipCompressor(int level, unsigned threads, Sink& out) : m_level(level), m_out(out)
   {
-    m_max_inflight = threads * 2 + 1;
+    // One job per worker plus the one being written out: enough to keep every
+    // core busy, and each costs about two chunks of memory.
+    m_max_inflight = threads + 1;
     for (unsigned i = 0; i < threads; ++i) {
       m_workers.emplace_back([this] { work(); });
     }
@@ -262,6 +267,9 @@ public:
     // Always at least one worker: libzstd's multi-threaded format is the
     // same whatever the number of workers, but differs from nbWorkers = 0.
     ZSTD_CCtx_setParameter(m_ctx, ZSTD_c_nbWorkers, static_cast<int>(std::max(1u, threads)));
+    // A fixed job size keeps the output independent of the core count and
+    // the workers' buffers small (the default is 4 windows per job).
+    ZSTD_CCtx_setParameter(m_ctx, ZSTD_c_jobSize, k_zstd_job_size);
     m_buffer.resize(ZSTD_CStreamOutSize());
   }
   ~ZstdCompressor() override { ZSTD_freeCCtx(m_ctx); }
@@ -342,6 +350,25 @@ std::optional<Compression> compression_of_media_type(std::string_view media_type
   case mediatype::LayerCompression::unknown: break;
   }
   return std::nullopt;
+}
+
+Result<CompressionOptions> compression_options(const std::optional<std::string>& name,
+                                               const std::optional<std::string>& level)
+{
+  CompressionOptions options;
+  auto kind = parse_compression(name.value_or("gzip"));
+  if (!kind) {
+    return fail(kind.error());
+  }
+  options.kind = *kind;
+  if (level) {
+    auto value = parse_u64(*level);
+    if (!value || *value > 99) {
+      return fail(fmt::format("compression level \"{}\" is not a number from 0 to 99", *level));
+    }
+    options.level = static_cast<int>(*value);
+  }
+  return options;
 }
 
 int default_level(Compression compression)

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -41,6 +42,11 @@ struct CompressionOptions
   unsigned threads = 0; // 0: every core
 };
 
+// From command-line words (--compression, --compression-level); absent
+// means gzip at its default level. Levels are checked by Compressor::make.
+Result<CompressionOptions> compression_options(const std::optional<std::string>& name,
+                                               const std::optional<std::string>& level);
+
 class Compressor
 {
 public:
@@ -51,7 +57,7 @@ public:
   virtual Result<void> finish() = 0;
 
   // Fails on a level the compressor does not have (gzip 0-9, of which igzip
-  // maps 1 → 1, 2 → 2 and 3-9 → 3; zstd 1-19).
+  // maps 1 → 1, 2 → 2 and 3-9 → 3; zstd 1-22).
   static Result<std::unique_ptr<Compressor>> make(const CompressionOptions& options, Sink& out);
 };
 

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <thread>
 #include <unordered_set>
 
 #include <archive.h>
@@ -19,6 +20,7 @@
 
 #include "base/error.hpp"
 #include "base/strings.hpp"
+#include "oci/bounded_queue.hpp"
 
 namespace kiln::oci {
 
@@ -69,24 +71,84 @@ EntryType entry_type(archive_entry* e)
   }
 }
 
+// Decompression and both hashes run on their own thread, a few chunks
+// ahead of the thread that parses the tar and writes files.
+class Prefetch
+{
+public:
+  explicit Prefetch(LayerReader& reader) : m_reader(reader), m_queue(4)
+  {
+    m_thread = std::thread([this] { run(); });
+  }
+  ~Prefetch()
+  {
+    m_queue.close();
+    m_thread.join();
+  }
+
+  // The next piece of the uncompressed stream; empty at its end or on error.
+  std::optional<Chunk> next() { return m_queue.pop(); }
+  // Set once next() came back empty because the stream failed.
+  const std::string& error() const { return m_error; }
+
+  Result<void> drain()
+  {
+    while (next()) {
+    }
+    if (!m_error.empty()) {
+      return fail(m_error);
+    }
+    return {};
+  }
+
+private:
+  void run()
+  {
+    for (;;) {
+      Chunk chunk(k_chunk_size);
+      auto n = m_reader.read(chunk.data(), chunk.size());
+      if (!n) {
+        m_error = n.error();
+      }
+      if (!n || *n == 0) {
+        m_queue.finish();
+        return;
+      }
+      chunk.resize(*n);
+      if (!m_queue.push(std::move(chunk))) {
+        return;
+      }
+    }
+  }
+
+  LayerReader& m_reader;
+  BoundedQueue<Chunk> m_queue;
+  std::string m_error;
+  std::thread m_thread;
+};
+
 struct ReadContext
 {
-  LayerReader* reader = nullptr;
-  std::vector<unsigned char> buffer = std::vector<unsigned char>(1 << 20);
+  Prefetch* prefetch = nullptr;
+  Chunk current;
   std::string error;
 };
 
 la_ssize_t read_callback(archive* a, void* data, const void** buffer)
 {
   auto* ctx = static_cast<ReadContext*>(data);
-  auto n = ctx->reader->read(ctx->buffer.data(), ctx->buffer.size());
-  if (!n) {
-    ctx->error = n.error();
-    archive_set_error(a, EIO, "%s", ctx->error.c_str());
-    return -1;
+  auto chunk = ctx->prefetch->next();
+  if (!chunk) {
+    if (!ctx->prefetch->error().empty()) {
+      ctx->error = ctx->prefetch->error();
+      archive_set_error(a, EIO, "%s", ctx->error.c_str());
+      return -1;
+    }
+    return 0;
   }
-  *buffer = ctx->buffer.data();
-  return static_cast<la_ssize_t>(*n);
+  ctx->current = std::move(*chunk);
+  *buffer = ctx->current.data();
+  return static_cast<la_ssize_t>(ctx->current.size());
 }
 
 class Applier
@@ -565,8 +627,9 @@ std::string clean_member_path(std::string_view name)
 Result<ApplyResult> apply_layer(int root_fd, Fd blob, const std::string& name, const ApplyOptions& options)
 {
   LayerReader reader(std::move(blob), name, options.expected);
+  Prefetch prefetch(reader);
   ReadContext ctx;
-  ctx.reader = &reader;
+  ctx.prefetch = &prefetch;
   archive* a = archive_read_new();
   archive_read_support_format_tar(a);
   std::unique_ptr<archive, decltype(&archive_read_free)> guard(a, archive_read_free);
@@ -594,7 +657,7 @@ Result<ApplyResult> apply_layer(int root_fd, Fd blob, const std::string& name, c
     }
     ++result.entries;
   }
-  auto drained = reader.drain();
+  auto drained = prefetch.drain();
   if (!drained) {
     return fail(drained.error());
   }

@@ -42,6 +42,9 @@ struct LayerEntry
   // Opens the regular file's content for reading (the writer reads exactly
   // `size` bytes). Unset for other types.
   std::function<Result<Fd>()> open;
+  // Without `open`: the content is `path` beneath this directory, opened
+  // with open_beneath. Cheaper than a closure per file for large walks.
+  std::shared_ptr<const Fd> source_root;
 };
 
 // A path the layer deletes from the layers below it.

@@ -176,18 +176,4 @@ Result<size_t> LayerReader::read(void* buffer, size_t size)
   }
 }
 
-Result<void> LayerReader::drain()
-{
-  std::vector<unsigned char> buffer(1 << 16);
-  for (;;) {
-    auto n = read(buffer.data(), buffer.size());
-    if (!n) {
-      return fail(n.error());
-    }
-    if (*n == 0) {
-      return {};
-    }
-  }
-}
-
 } // namespace kiln::oci

@@ -35,8 +35,6 @@ public:
   // Up to `size` uncompressed bytes; 0 at the end of the stream. The end is
   // reported only after both digests matched (else an error naming them).
   Result<size_t> read(void* buffer, size_t size);
-  // Reads and checks whatever the tar reader left unread (the end padding).
-  Result<void> drain();
 
   Compression compression() const { return m_compression; }
   // Known once the stream has been read to its end.

@@ -125,13 +125,6 @@ private:
   size_t m_fill = 0;
 };
 
-struct Item
-{
-  std::string name; // tar name; directories end with '/'
-  std::string key;  // sort key: the path without a trailing slash
-  LayerEntry entry;
-};
-
 std::string parent_of(const std::string& path)
 {
   size_t slash = path.rfind('/');
@@ -157,21 +150,18 @@ bool valid_layer_path(const std::string& path)
   return true;
 }
 
-Result<std::vector<Item>> normalise(std::vector<LayerEntry> entries, std::vector<Deletion> deletions,
+Result<std::vector<LayerEntry>> normalise(std::vector<LayerEntry> entries, std::vector<Deletion> deletions,
                                     std::optional<int64_t> epoch)
 {
-  std::vector<Item> items;
-  items.reserve(entries.size() + deletions.size());
-  for (auto& entry : entries) {
+  std::vector<LayerEntry> items = std::move(entries);
+  items.reserve(items.size() + deletions.size());
+  for (auto& entry : items) {
     if (!valid_layer_path(entry.path)) {
       return fail(fmt::format("layer entry \"{}\": not a clean relative path", entry.path));
     }
     if (epoch && entry.mtime > *epoch) {
       entry.mtime = *epoch;
     }
-    std::string name = entry.type == EntryType::directory ? entry.path + "/" : entry.path;
-    std::string key = entry.path;
-    items.push_back({std::move(name), std::move(key), std::move(entry)});
   }
   for (auto& deletion : deletions) {
     bool opaque = deletion.kind == DeletionKind::opaque;
@@ -186,18 +176,17 @@ Result<std::vector<Item>> normalise(std::vector<LayerEntry> entries, std::vector
     marker.type = EntryType::regular;
     marker.mode = 0;
     marker.mtime = epoch.value_or(0);
-    items.push_back({path, path, std::move(marker)});
+    items.push_back(std::move(marker));
   }
-  std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.key < b.key; });
+  std::sort(items.begin(), items.end(), [](const LayerEntry& a, const LayerEntry& b) { return a.path < b.path; });
   for (size_t i = 1; i < items.size(); ++i) {
-    if (items[i].key == items[i - 1].key) {
-      return fail(fmt::format("layer entry \"{}\": listed twice", items[i].key));
+    if (items[i].path == items[i - 1].path) {
+      return fail(fmt::format("layer entry \"{}\": listed twice", items[i].path));
     }
   }
   // Hardlinks: the first path of an inode in sorted order carries the data.
   std::map<std::pair<uint64_t, uint64_t>, std::string> first_path;
-  for (auto& item : items) {
-    auto& entry = item.entry;
+  for (auto& entry : items) {
     if (entry.type != EntryType::regular || entry.nlink < 2 || entry.inode == 0) {
       continue;
     }
@@ -211,11 +200,22 @@ Result<std::vector<Item>> normalise(std::vector<LayerEntry> entries, std::vector
   return items;
 }
 
-Result<void> produce(std::vector<Item>& items, ChunkStream& stream)
+Result<Fd> open_content(const LayerEntry& entry)
 {
-  for (auto& item : items) {
-    const LayerEntry& entry = item.entry;
-    std::string header = tar_header(entry, item.name, entry.mtime);
+  if (entry.open) {
+    return entry.open();
+  }
+  if (entry.source_root) {
+    return open_beneath(entry.source_root->get(), entry.path);
+  }
+  return fail(fmt::format("layer entry \"{}\": no content source", entry.path));
+}
+
+Result<void> produce(const std::vector<LayerEntry>& items, ChunkStream& stream)
+{
+  for (const auto& entry : items) {
+    std::string header =
+      tar_header(entry, entry.type == EntryType::directory ? entry.path + "/" : entry.path, entry.mtime);
     auto appended = stream.append(header.data(), header.size());
     if (!appended) {
       return appended;
@@ -223,10 +223,7 @@ Result<void> produce(std::vector<Item>& items, ChunkStream& stream)
     if (entry.type != EntryType::regular || entry.size == 0) {
       continue;
     }
-    if (!entry.open) {
-      return fail(fmt::format("layer entry \"{}\": no content source", entry.path));
-    }
-    auto fd = entry.open();
+    auto fd = open_content(entry);
     if (!fd) {
       return fail(fd.error());
     }
@@ -264,7 +261,7 @@ Result<LayerResult> write_layer(std::vector<LayerEntry> entries, std::vector<Del
     return fail(compressor.error());
   }
 
-  BoundedQueue<Chunk> queue(4);
+  BoundedQueue<Chunk> queue(2);
   Hasher diff_hasher;
   Result<void> consumed;
   std::thread consumer([&] {

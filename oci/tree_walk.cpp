@@ -175,7 +175,7 @@ struct Walker
     case S_IFREG:
       entry.type = EntryType::regular;
       entry.size = static_cast<uint64_t>(st.st_size);
-      entry.open = opener_beneath(root, rel);
+      entry.source_root = root;
       break;
     case S_IFDIR: {
       entry.type = EntryType::directory;

@@ -156,4 +156,8 @@ grep -q "skipping device node \"dev/null\"" "$WORK/user.err" || { cat "$WORK/use
 jq -e '.entries[] | select(.path == "etc/passwd" and .uid == 1000 and .gid == 1001)' "$WORK/u/owners.json" >/dev/null || fail "etc/passwd's owner is not recorded"
 jq -e '.entries[] | select(.path == "dev/loop9" and .type == "block" and .skipped == true and .device == [7,9])' "$WORK/u/owners.json" >/dev/null || fail "dev/loop9 is not recorded"
 python3 "$COMPARE" --no-owner --mtime --ignore dev/null --ignore dev/loop9 "$TREE" "$WORK/u/unpack" || fail "the unprivileged unpack differs beyond owners and devices"
+echo "the unprivileged user packs root's tree into the same layer as root"
+chmod -R a+rX "$WORK/r1"
+d3=$(field "$(as_user "$KILN" layer pack "$WORK/r1" "$WORK/u/r1.tgz")" digest)
+[ "$d3" = "$d1" ] || fail "the unprivileged pack differs: $d3 != $d1"
 echo "ok"

@@ -15,6 +15,7 @@
 #include "base/fileio.hpp"
 #include "oci/layer_apply.hpp"
 #include "oci/layer_writer.hpp"
+#include "oci/tree_walk.hpp"
 #include "layer_fixtures.hpp"
 
 using namespace kiln;
@@ -331,4 +332,29 @@ TEST_CASE("member paths are cleaned lexically")
   CHECK(clean_member_path("a/../../b") == "b");
   CHECK(clean_member_path("./") == "");
   CHECK(clean_member_path("a//b/./c") == "a/b/c");
+}
+
+TEST_CASE("security.capability survives a walk, a layer and an apply")
+{
+  if (::geteuid() != 0) {
+    MESSAGE("skipped: setting security.capability needs root");
+    return;
+  }
+  Sandbox box;
+  fs::path src = box.tmp.path() / "src";
+  fs::create_directories(src);
+  std::ofstream(src / "ping") << "binary";
+  // VFS_CAP_REVISION_2, cap_net_raw (bit 13) permitted and effective.
+  const std::string cap("\x01\x00\x00\x02\x00\x20\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00", 20);
+  REQUIRE(::setxattr((src / "ping").c_str(), "security.capability", cap.data(), cap.size(), 0) == 0);
+  auto walked = walk_tree(src.string());
+  REQUIRE(walked);
+  LayerResult written;
+  auto bytes = layer(walked->entries, {}, Compression::gzip, &written);
+  REQUIRE(apply_bytes(box.root, bytes, {written.diff_id, std::nullopt}));
+  std::string value(64, '\0');
+  ssize_t n = ::getxattr((box.root / "ping").c_str(), "security.capability", value.data(), value.size());
+  REQUIRE(n > 0);
+  value.resize(static_cast<size_t>(n));
+  CHECK(value == cap);
 }
