@@ -167,7 +167,7 @@ Result<Pattern> compile(std::string cleaned, bool exclusion)
     } else if (c == '\\') {
       literal(i < s.size() ? s[i++] : '\\');
     } else if (c == '[') {
-      Token t{Token::Kind::klass};
+      Token t = make_token(Token::Kind::klass);
       if (i < s.size() && s[i] == '^') {
         t.negated = true;
         ++i;
