@@ -230,7 +230,7 @@ int namespace_flags(Network network)
 } // namespace
 
 Result<RunResult> run(const RootfsLayers& layers, const Command& command, const Environment& env,
-                      const User& user, const std::vector<Mount>& mounts, const RunOptions& options)
+                      const User& user, const std::vector<SandboxMount>& mounts, const RunOptions& options)
 {
   if (command.argv.empty() || command.argv[0].empty()) {
     return fail("sandbox: empty command");
@@ -305,6 +305,7 @@ Result<RunResult> run(const RootfsLayers& layers, const Command& command, const 
   plan.mounts = mounts;
   plan.stdin_mode = options.stdin_mode;
   plan.single_id = map.single_id();
+  plan.root_host_uid = map.uids.to_host(0).value_or(0);
 
   auto report = make_pipe();
   auto out = make_pipe();

@@ -94,7 +94,7 @@ struct SecretMount
   unsigned mode = 0400;
 };
 
-using Mount = std::variant<BindMount, TmpfsMount, CacheMount, SecretMount>;
+using SandboxMount = std::variant<BindMount, TmpfsMount, CacheMount, SecretMount>;
 
 enum class Network { none, host };
 enum class RootfsDriver { automatic, overlay, fuse_overlayfs, copy };
@@ -176,7 +176,7 @@ struct RunResult
 // RunResult with !status.success(), its upper dir already removed when
 // on_failure says so.
 Result<RunResult> run(const RootfsLayers& layers, const Command& command, const Environment& env,
-                      const User& user, const std::vector<Mount>& mounts, const RunOptions& options);
+                      const User& user, const std::vector<SandboxMount>& mounts, const RunOptions& options);
 
 // SIGINT and SIGTERM, while this object lives, make cancel_fd() readable
 // instead of killing kiln, so run() can stop the sandbox and clean up.

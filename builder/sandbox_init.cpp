@@ -421,6 +421,16 @@ Result<void> Init::setup()
   if (!m_upper) {
     return fail(fmt::format("open upper dir \"{}\": {}", m_plan.upper.string(), errno_text(errno)));
   }
+  // A layer container root cannot reach is a setup problem, not a reason to
+  // try the next rootfs driver.
+  for (const auto& lower : m_plan.lower_dirs) {
+    Fd fd(::open(lower.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!fd) {
+      return fail(fmt::format("layer directory \"{}\": {} inside the sandbox (container root is host uid {}; "
+                              "it and its parent directories must be searchable by that uid)",
+                              lower.string(), errno_text(errno), m_plan.root_host_uid));
+    }
+  }
   auto driver = mount_rootfs();
   if (!driver) {
     return tl::unexpected(driver.error());
@@ -622,6 +632,10 @@ Result<void> Init::teardown()
 
 [[noreturn]] void sandbox_init(const InitPlan& plan, const InitFds& fds)
 {
+  // PID 1 holds a copy of kiln's memory (keys, secrets of other steps): the
+  // command runs as the same container uid, so without this it could read
+  // that memory through /proc/1/mem.
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   Init init(plan, fds);
   auto ready = init.setup();
   if (!ready) {

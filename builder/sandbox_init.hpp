@@ -28,10 +28,11 @@ struct InitPlan
   std::string workdir;
   Network network = Network::none;
   std::string hostname;
-  std::vector<Mount> mounts;
+  std::vector<SandboxMount> mounts;
   std::vector<std::string> secret_data; // one per SecretMount, in order
   Stdin stdin_mode = Stdin::null;
   bool single_id = false;
+  uint32_t root_host_uid = 0; // the host uid container root maps to
 };
 
 struct InitFds

@@ -21,6 +21,7 @@ namespace {
 
 constexpr std::string_view k_whiteout_prefix = ".wh.";
 constexpr std::string_view k_opaque_marker = ".wh..wh..opq";
+constexpr std::string_view k_fuse_opaque_marker = ".wh..opq"; // see upper.cpp
 
 std::string join(const std::string& prefix, const std::string& name)
 {
@@ -214,7 +215,7 @@ Result<void> apply_layer(int src, int dst, const std::string& prefix)
   }
   bool opaque = opaque_xattr(src);
   for (const auto& name : *names) {
-    opaque = opaque || name == k_opaque_marker;
+    opaque = opaque || name == k_opaque_marker || name == k_fuse_opaque_marker;
   }
   if (opaque) {
     if (auto existing = list_dir(dst)) {
@@ -224,7 +225,7 @@ Result<void> apply_layer(int src, int dst, const std::string& prefix)
     }
   }
   for (const auto& name : *names) {
-    if (name == k_opaque_marker) {
+    if (name == k_opaque_marker || name == k_fuse_opaque_marker) {
       continue;
     }
     if (starts_with(name, k_whiteout_prefix)) {

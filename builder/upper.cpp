@@ -21,6 +21,9 @@ namespace {
 
 constexpr std::string_view k_whiteout_prefix = ".wh.";
 constexpr std::string_view k_opaque_marker = ".wh..wh..opq";
+// fuse-overlayfs also leaves a 0/0 device of this name in a directory it
+// makes opaque.
+constexpr std::string_view k_fuse_opaque_marker = ".wh..opq";
 
 bool xattr_is(int fd, const char* name, std::string_view value)
 {
@@ -80,7 +83,7 @@ public:
     }
     for (const auto& name : names) {
       std::string path = prefix.empty() ? name : prefix + "/" + name;
-      if (name == k_opaque_marker) {
+      if (name == k_opaque_marker || name == k_fuse_opaque_marker) {
         m_changes.opaque.push_back(prefix);
         continue;
       }

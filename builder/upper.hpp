@@ -9,7 +9,8 @@
 // It marks a directory whose lower contents are hidden as opaque: the xattr
 // trusted.overlay.opaque / user.overlay.opaque (the latter when overlayfs is
 // mounted in a user namespace with userxattr) or user.fuseoverlayfs.opaque
-// set to "y", or a `.wh..wh..opq` file inside it.
+// set to "y", or a `.wh..wh..opq` file (fuse-overlayfs adds a `.wh..opq`
+// 0/0 device) inside it.
 
 #include "base/result.hpp"
 #include "builder/idmap.hpp"

@@ -1,13 +1,12 @@
-#include <string>
-#include <vector>
-
-#include <fmt/core.h>
-
 #include "base/error.hpp"
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "scanner/advisory_db.hpp"
 #include "scanner/db_import.hpp"
+
+#include <fmt/core.h>
+#include <string>
+#include <vector>
 
 namespace kiln::cli {
 
@@ -15,11 +14,12 @@ namespace {
 
 int db_import(std::span<const std::string> args)
 {
-  Args parsed("db import", args, {{"output", Takes::value, 'o'}, {"uri"}, {"version"}, {"quiet", Takes::none, 'q'}});
+  Args parsed("db import", args,
+              {{"output", Takes::value, 'o'}, {"uri"}, {"version"}, {"quiet", Takes::none, 'q'}});
   parsed.expect_positional(1, SIZE_MAX, "kiln db import SRC... -o DB");
   auto output = parsed.get("output");
   if (!output) {
-    throw Error("kiln db import: --output DB is required (usage: kiln db import SRC... -o DB)", 2);
+    throw Error("db import: --output DB is required (usage: kiln db import SRC... -o DB)", 2);
   }
   std::vector<std::filesystem::path> sources(parsed.positional().begin(), parsed.positional().end());
   scanner::ImportOptions options;
@@ -62,7 +62,7 @@ int cmd_db(std::string_view name, std::span<const std::string> args)
 {
   if (args.empty() || print_help_if_asked(name, args.subspan(0, 1))) {
     if (args.empty()) {
-      throw Error("kiln db: expected a subcommand: import or info (see kiln db --help)", 2);
+      throw Error("db: expected a subcommand: import or info (see kiln db --help)", 2);
     }
     return 0;
   }
@@ -75,7 +75,7 @@ int cmd_db(std::string_view name, std::span<const std::string> args)
   if (args[0] == "info") {
     return db_info(args.subspan(1));
   }
-  throw Error(fmt::format("kiln db: unknown subcommand \"{}\" (expected import or info)", args[0]), 2);
+  throw Error(fmt::format("db: unknown subcommand \"{}\" (expected import or info)", args[0]), 2);
 }
 
 } // namespace kiln::cli

@@ -78,25 +78,6 @@ oci::ImageConfig base_config(const std::optional<std::string>& file, const oci::
   return *parsed;
 }
 
-oci::CompressionOptions compression_options(const Args& args)
-{
-  oci::CompressionOptions options;
-  std::string name = args.get("compression").value_or("gzip");
-  auto parsed = oci::parse_compression(name);
-  if (!parsed) {
-    throw Error(fmt::format("import: --compression: {}", parsed.error()));
-  }
-  options.kind = *parsed;
-  if (auto level = args.get("compression-level")) {
-    auto value = parse_u64(*level);
-    if (!value || *value > 99) {
-      throw Error(fmt::format("import: --compression-level takes a number, got \"{}\"", *level));
-    }
-    options.level = static_cast<int>(*value);
-  }
-  return options;
-}
-
 } // namespace
 
 int cmd_import(std::string_view name, std::span<const std::string> argv)
@@ -163,7 +144,7 @@ int cmd_import(std::string_view name, std::span<const std::string> argv)
   }
 
   oci::LayerWriteOptions layer_options;
-  layer_options.compression = compression_options(args);
+  layer_options.compression = compression_option(args, "import");
   layer_options.source_date_epoch = epoch;
 
   // The layer goes into the first destination's layout; the others copy it.

@@ -25,7 +25,7 @@ using namespace kiln::builder;
 
 // --mount type=bind,source=S,target=T[,rw] | type=tmpfs,target=T[,size=BYTES]
 //         | type=cache,source=DIR,target=T | type=secret,id=ID,source=FILE[,target=T]
-Mount parse_mount(std::string_view spec)
+SandboxMount parse_mount(std::string_view spec)
 {
   std::string type;
   std::string source;
@@ -173,7 +173,7 @@ int cmd_run(std::string_view name, std::span<const std::string> argv)
       throw Error(fmt::format("run: --env \"{}\": expected KEY=VALUE", e));
     }
   }
-  std::vector<Mount> mounts;
+  std::vector<SandboxMount> mounts;
   for (const auto& spec : args.all("mount")) {
     mounts.push_back(parse_mount(spec));
   }

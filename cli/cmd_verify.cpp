@@ -8,7 +8,9 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/resolve.hpp"
+#include "cli/signing.hpp"
 #include "signer/attestation.hpp"
+#include "signer/policy.hpp"
 #include "signer/source.hpp"
 #include "signer/statement.hpp"
 #include "signer/trusted_root.hpp"
@@ -24,7 +26,7 @@ std::initializer_list<OptionSpec> trust_options()
     {"key"},           {"rekor-key"},     {"certificate-identity"}, {"certificate-oidc-issuer"},
     {"trusted-root"},  {"ca-roots"},      {"ca-intermediates"},     {"certificate-hostname"},
     {"identity"},      {"annotation", Takes::value, 'a'},           {"type"},
-    {"print-predicate", Takes::none}};
+    {"print-predicate", Takes::none}, {"policy"}};
   return k_options;
 }
 
@@ -98,6 +100,39 @@ signer::TrustMaterial trust_from_args(const Args& args, std::string_view command
   return trust;
 }
 
+// kiln verify against the trust policy, as kiln build checks a base.
+int verify_with_policy(const Args& args)
+{
+  std::optional<std::filesystem::path> explicit_path;
+  if (auto path = args.get("policy")) {
+    explicit_path = *path;
+  }
+  auto policy = signer::load_configured_policy(explicit_path);
+  if (!policy) {
+    throw Error("verify: " + policy.error());
+  }
+  if (!*policy) {
+    throw Error("verify: give --key KEY, keyless flags or --policy FILE (no kiln.toml found)");
+  }
+  const auto* found = &(*policy)->file;
+  const std::string& text = args.positional()[0];
+  auto source = open_source(text);
+  signer::LayoutAttachmentSource attachments(source.layout());
+  auto decision = signer::check_image(**policy, text, source.top().digest, attachments, std::time(nullptr));
+  if (!decision.accepted()) {
+    throw Error(fmt::format("verify \"{}\": refused by policy \"{}\": {}", text, found->string(), decision.reason));
+  }
+  if (decision.signatures.empty()) {
+    throw Error(fmt::format("verify \"{}\": {}; no signature was verified", text, decision.reason));
+  }
+  fmt::print("Verified {} ({}) by policy \"{}\": {}\n", source.top().digest.str(), text, found->string(),
+             decision.reason);
+  for (const auto& type : decision.attestations) {
+    fmt::print("Verified attestation {}\n", type);
+  }
+  return 0;
+}
+
 } // namespace
 
 int cmd_verify(std::string_view name, std::span<const std::string> argv)
@@ -107,7 +142,11 @@ int cmd_verify(std::string_view name, std::span<const std::string> argv)
     print_help_if_asked(name, argv);
     return 0;
   }
-  args.expect_positional(1, 1, "kiln verify (--key KEY | --certificate-identity ID ...) REF");
+  args.expect_positional(1, 1, "kiln verify (--key KEY | --certificate-identity ID ... | --policy FILE) REF");
+  bool has_trust_flags = args.has("key") || args.has("certificate-identity") || args.has("certificate-hostname");
+  if (args.has("policy") || !has_trust_flags) {
+    return verify_with_policy(args);
+  }
   signer::TrustMaterial trust = trust_from_args(args, "verify");
   const std::string& text = args.positional()[0];
   auto source = open_source(text);
@@ -119,13 +158,7 @@ int cmd_verify(std::string_view name, std::span<const std::string> argv)
     claims.image_reference = *identity;
     claims.match = named.tag.empty() ? signer::IdentityMatch::repository : signer::IdentityMatch::exact;
   }
-  for (const auto& pair : args.all("annotation")) {
-    size_t eq = pair.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      throw Error(fmt::format("verify: annotation \"{}\" is not KEY=VALUE", pair));
-    }
-    claims.annotations[pair.substr(0, eq)] = pair.substr(eq + 1);
-  }
+  claims.annotations = annotation_options(args, "verify");
 
   signer::LayoutAttachmentSource attachments(source.layout());
   auto evidence = signer::load_attachments(attachments, digest, signer::AttachmentKind::signatures);

@@ -25,6 +25,7 @@ bool print_help_if_asked(std::string_view name, std::span<const std::string> arg
 int cmd_version(std::string_view name, std::span<const std::string> args);
 int cmd_inspect(std::string_view name, std::span<const std::string> args);
 int cmd_fsck(std::string_view name, std::span<const std::string> args);
+int cmd_build(std::string_view name, std::span<const std::string> args);
 int cmd_import(std::string_view name, std::span<const std::string> args);
 int cmd_copy(std::string_view name, std::span<const std::string> args);
 int cmd_db(std::string_view name, std::span<const std::string> args);
@@ -35,5 +36,8 @@ int cmd_verify(std::string_view name, std::span<const std::string> args);
 int cmd_verify_attestation(std::string_view name, std::span<const std::string> args);
 int cmd_parse(std::string_view name, std::span<const std::string> args);
 int cmd_run(std::string_view name, std::span<const std::string> args);
+int cmd_layer(std::string_view name, std::span<const std::string> args);
+int cmd_unpack(std::string_view name, std::span<const std::string> args);
+int cmd_scan(std::string_view name, std::span<const std::string> args);
 
 } // namespace kiln::cli

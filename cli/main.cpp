@@ -14,6 +14,31 @@ namespace kiln::cli {
 namespace {
 
 const Command k_commands[] = {
+  {"build", "build an image from a Containerfile, rootless, with no daemon",
+   "usage: kiln build [options] CONTEXT\n\n"
+   "  -f, --file FILE         the Containerfile (default CONTEXT/Containerfile, then Dockerfile)\n"
+   "  -t, --tag REF           where to write the image; repeat for several destinations\n"
+   "  --build-arg K=V         set a build argument (repeatable)\n"
+   "  --target STAGE          build this stage and what it needs\n"
+   "  --platform OS/ARCH      only this machine's platform\n"
+   "  --network none|host     RUN's network (default none: loopback only)\n"
+   "  --ignorefile FILE       instead of .containerignore / .dockerignore\n"
+   "  --secret id=ID,src=PATH expose a file to RUN --mount=type=secret,id=ID\n"
+   "  --compression none|gzip|zstd   --compression-level N\n"
+   "  --timestamp EPOCH       fix every time kiln writes (also SOURCE_DATE_EPOCH)\n"
+   "  --cache-dir DIR         kiln's cache (default $XDG_CACHE_HOME/kiln)\n"
+   "  --digestfile FILE       write the image digest there\n"
+   "  -q, --quiet             print only the image digest\n"
+   "  --policy FILE           the trust policy (else $KILN_POLICY, ./kiln.toml,\n"
+   "                          $XDG_CONFIG_HOME/kiln/kiln.toml, /etc/kiln/kiln.toml)\n"
+   "  --insecure-allow-unverified-base   with no policy, build on bases whose signature was\n"
+   "                          not verified\n"
+   "  --scan --db DB          scan the written image against an advisory DB (kiln db import);\n"
+   "                          --fail-on low|medium|high|critical exits 3 when findings remain;\n"
+   "                          --ignore-unfixed, --ignore-file F, --format as kiln scan\n"
+   "  --sign-key KEY          sign each destination (cosign format); with --scan, attach the\n"
+   "                          vuln report and the CycloneDX SBOM as signed attestations\n",
+   cmd_build},
   {"import", "make a one-layer image from a rootfs tarball or directory",
    "usage: kiln import ROOTFS.tar|DIR -t REF [-t REF]... [options]\n\n"
    "  -t, --tag REF           where to write the image (oci:DIR:TAG, oci-archive:FILE[:TAG],\n"
@@ -43,6 +68,21 @@ const Command k_commands[] = {
    "and that manifests, indexes and configs parse. Prints each problem; exits 1 if any.\n"
    "--gc then removes blobs nothing reachable needs (blobs younger than an hour are kept).\n",
    cmd_fsck},
+  {"layer", "write a layer blob from a directory, or apply one onto a directory",
+   "usage: kiln layer pack DIR FILE [--compression none|gzip|zstd] [--compression-level N] [--overlay]\n"
+   "       kiln layer apply FILE DIR [--diff-id DIGEST] [--ownership FILE]\n\n"
+   "pack writes DIR as a normalised layer (sorted, numeric owners, mtimes clamped to\n"
+   "SOURCE_DATE_EPOCH) and prints its mediaType, digest, size and diffID as JSON; --overlay\n"
+   "reads DIR as an overlayfs upper directory (whiteouts become deletions). gzip levels 0-9\n"
+   "(igzip uses 1, 2, or 3 for 3-9; default 3), zstd 1-19 (default 3).\n"
+   "apply extracts FILE (gzip, zstd or tar) onto DIR with OCI whiteouts, never outside DIR.\n",
+   cmd_layer},
+  {"unpack", "apply an image's layers into a directory (whiteouts, owners, links)",
+   "usage: kiln unpack REF DIR [--platform OS/ARCH] [--ownership FILE]\n\n"
+   "Applies each layer in order into DIR (new or empty), checking every layer's digest and\n"
+   "diff_id, and never writing outside DIR. Without privilege, owners, device nodes and xattrs\n"
+   "that cannot be applied are listed in FILE (JSON) with --ownership.\n",
+   cmd_unpack},
   {"version", "print kiln's version and the versions of the engines that shape its output",
    "usage: kiln version\n", cmd_version},
   {"db", "build and inspect the offline advisory database that `kiln scan` reads",
@@ -74,6 +114,7 @@ const Command k_commands[] = {
    "       kiln verify --certificate-identity ID [--certificate-oidc-issuer URL]\n"
    "                   (--trusted-root trusted_root.json | --ca-roots CA.pem [--rekor-key REKOR.pub])\n"
    "                   [--ca-intermediates PEM] [--certificate-hostname HOST] REF\n"
+   "       kiln verify [--policy kiln.toml] REF   (the trust policy, as kiln build applies it)\n"
    "  Exit status 0 only when at least one signature verifies. Without --rekor-key (or a\n"
    "  trusted root) a certificate chain is checked at the current time (BYO-PKI).\n",
    cmd_verify},
@@ -105,6 +146,16 @@ const Command k_commands[] = {
    "  -q, --quiet             do not stream output; on failure print its last lines\n"
    "  --print-idmap           print the container-to-host id map kiln uses and exit\n",
    cmd_run},
+  {"scan", "catalogue an image's or a directory's packages and match them against an advisory DB",
+   "usage: kiln scan REF|--rootfs DIR --db DB [--format table|json|sarif|cyclonedx|spdx|cosign-vuln]\n"
+   "                 [--output FILE] [--fail-on low|medium|high|critical] [--ignore-unfixed]\n"
+   "                 [--ignore-file kiln-ignore.toml] [--name NAME] [--max-db-age DAYS]\n"
+   "                 [--platform OS/ARCH] [--cache-dir DIR]\n\n"
+   "REF is any kiln image reference; its layers are flattened once into kiln's cache.\n"
+   "Exit status 3 when a finding at or above --fail-on remains after the ignore rules\n"
+   "(UNKNOWN severities never trip it). --max-db-age (default 30, 0: off) warns when the\n"
+   "DB's newest record is older; a stale DB is never an error.\n",
+   cmd_scan},
 };
 
 void print_usage()

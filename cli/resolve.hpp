@@ -7,6 +7,7 @@
 
 #include "base/error.hpp"
 #include "cli/args.hpp"
+#include "oci/compression.hpp"
 #include "oci/transport.hpp"
 
 namespace kiln::cli {
@@ -28,6 +29,8 @@ inline void unwrap(Result<void> result)
 
 oci::ImageReference parse_reference(std::string_view text);
 oci::ImageSource open_source(std::string_view text);
+// --compression none|gzip|zstd and --compression-level N.
+oci::CompressionOptions compression_option(const Args& args, std::string_view command);
 // --platform, or the host's.
 oci::Platform platform_option(const Args& args);
 

@@ -12,13 +12,15 @@
 
 #include <fmt/core.h>
 
+#include "oci/mediatype.hpp"
+
 namespace kiln::oci {
 
 namespace {
 
-constexpr std::string_view k_tar = "application/vnd.oci.image.layer.v1.tar";
-constexpr std::string_view k_tar_gzip = "application/vnd.oci.image.layer.v1.tar+gzip";
-constexpr std::string_view k_tar_zstd = "application/vnd.oci.image.layer.v1.tar+zstd";
+using mediatype::k_oci_layer_tar;
+using mediatype::k_oci_layer_gzip;
+using mediatype::k_oci_layer_zstd;
 
 unsigned thread_count(unsigned requested)
 {
@@ -324,23 +326,20 @@ std::string_view compression_name(Compression compression)
 std::string_view layer_media_type(Compression compression)
 {
   switch (compression) {
-  case Compression::none: return k_tar;
-  case Compression::gzip: return k_tar_gzip;
-  case Compression::zstd: return k_tar_zstd;
+  case Compression::none: return k_oci_layer_tar;
+  case Compression::gzip: return k_oci_layer_gzip;
+  case Compression::zstd: return k_oci_layer_zstd;
   }
-  return k_tar;
+  return k_oci_layer_tar;
 }
 
 std::optional<Compression> compression_of_media_type(std::string_view media_type)
 {
-  if (media_type == k_tar || media_type == "application/vnd.docker.image.rootfs.diff.tar") {
-    return Compression::none;
-  }
-  if (media_type == k_tar_gzip || media_type == "application/vnd.docker.image.rootfs.diff.tar.gzip") {
-    return Compression::gzip;
-  }
-  if (media_type == k_tar_zstd) {
-    return Compression::zstd;
+  switch (mediatype::layer_compression(media_type)) {
+  case mediatype::LayerCompression::none: return Compression::none;
+  case mediatype::LayerCompression::gzip: return Compression::gzip;
+  case mediatype::LayerCompression::zstd: return Compression::zstd;
+  case mediatype::LayerCompression::unknown: break;
   }
   return std::nullopt;
 }

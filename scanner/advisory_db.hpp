@@ -16,18 +16,17 @@
 //   trailer  "KILNEND\0"
 // All integers are little-endian; all offsets count from the file's start.
 
+#include "base/result.hpp"
+#include "scanner/osv.hpp"
+
 #include <cstdint>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
-
-#include "base/result.hpp"
-#include "scanner/osv.hpp"
 
 namespace kiln::scanner {
 
@@ -46,7 +45,7 @@ public:
   Result<void> write(const std::filesystem::path& path, nlohmann::json meta) const;
 
 private:
-  std::vector<std::string> m_records; // slim JSON
+  std::vector<std::string> m_records;                   // slim JSON
   std::vector<std::pair<std::string, uint32_t>> m_keys; // (key, record number)
 };
 

@@ -1,12 +1,11 @@
 #include "scanner/catalogue.hpp"
 
+#include "base/strings.hpp"
+
 #include <algorithm>
+#include <fmt/core.h>
 #include <set>
 #include <unordered_map>
-
-#include <fmt/core.h>
-
-#include "base/strings.hpp"
 
 namespace kiln::scanner {
 
@@ -61,14 +60,16 @@ public:
       if (auto text = read(path)) {
         m_out.distro = parse_os_release(*text);
         if (m_out.distro.version_id.empty()) {
-          m_out.warnings.push_back(fmt::format("{}: no VERSION_ID (testing or unstable?): the release is not guessed, "
-                                               "so {} packages are catalogued but not matched",
-                                               path, m_out.distro.id.empty() ? "distro" : m_out.distro.id));
+          m_out.warnings.push_back(
+              fmt::format("{}: no VERSION_ID (testing or unstable?): the release is not guessed, "
+                          "so {} packages are catalogued but not matched",
+                          path, m_out.distro.id.empty() ? "distro" : m_out.distro.id));
         }
         return;
       }
     }
-    m_out.warnings.push_back("no etc/os-release or usr/lib/os-release: distro packages are catalogued but not matched");
+    m_out.warnings.push_back(
+        "no etc/os-release or usr/lib/os-release: distro packages are catalogued but not matched");
   }
 
   void dpkg()
@@ -126,31 +127,31 @@ public:
   {
     std::vector<std::pair<std::string, PackageType>> manifests;
     m_rootfs.walk(
-      [&](const std::string& path, EntryType type) {
-        if (type == EntryType::directory && (path == "proc" || path == "sys" || path == "dev")) {
-          return false;
-        }
-        auto name = basename(path);
-        if (ends_with(name, ".dist-info") && type == EntryType::directory) {
-          manifests.emplace_back(path + "/METADATA", PackageType::python);
-          return false;
-        }
-        if (ends_with(name, ".egg-info")) {
-          if (type == EntryType::directory) {
-            manifests.emplace_back(path + "/PKG-INFO", PackageType::python);
+        [&](const std::string& path, EntryType type) {
+          if (type == EntryType::directory && (path == "proc" || path == "sys" || path == "dev")) {
             return false;
           }
-          if (type == EntryType::file) {
-            manifests.emplace_back(path, PackageType::python);
+          auto name = basename(path);
+          if (ends_with(name, ".dist-info") && type == EntryType::directory) {
+            manifests.emplace_back(path + "/METADATA", PackageType::python);
+            return false;
+          }
+          if (ends_with(name, ".egg-info")) {
+            if (type == EntryType::directory) {
+              manifests.emplace_back(path + "/PKG-INFO", PackageType::python);
+              return false;
+            }
+            if (type == EntryType::file) {
+              manifests.emplace_back(path, PackageType::python);
+            }
+            return true;
+          }
+          if (type == EntryType::file && name == "package.json" && npm_manifest(path)) {
+            manifests.emplace_back(path, PackageType::npm);
           }
           return true;
-        }
-        if (type == EntryType::file && name == "package.json" && npm_manifest(path)) {
-          manifests.emplace_back(path, PackageType::npm);
-        }
-        return true;
-      },
-      [&](const std::string& warning) { m_out.warnings.push_back(warning); });
+        },
+        [&](const std::string& warning) { m_out.warnings.push_back(warning); });
     for (const auto& [path, type] : manifests) {
       auto data = m_rootfs.read(path, 4 << 20);
       if (!data) {
@@ -160,7 +161,8 @@ public:
       if (!*data) {
         continue; // a dist-info directory without METADATA
       }
-      auto package = type == PackageType::python ? parse_python_metadata(**data, path) : parse_npm_package(**data, path);
+      auto package =
+          type == PackageType::python ? parse_python_metadata(**data, path) : parse_npm_package(**data, path);
       if (!package) {
         if (type == PackageType::python) {
           m_out.warnings.push_back(fmt::format("{}: no Name or Version in the header; skipped", path));

@@ -6,13 +6,13 @@
 // files anywhere in the tree, and which of the language packages a Debian
 // package owns. The per-format parsers are exposed for tests.
 
-#include <string>
-#include <string_view>
-#include <vector>
-
 #include "base/result.hpp"
 #include "scanner/package.hpp"
 #include "scanner/rootfs.hpp"
+
+#include <string>
+#include <string_view>
+#include <vector>
 
 namespace kiln::scanner {
 
@@ -24,8 +24,8 @@ Distro parse_os_release(std::string_view text);
 // dpkg status (every stanza has a Status: field, and only installed ones
 // count) or a status.d file (one stanza, no Status:, installed).
 enum class StatusField { required, absent };
-void parse_dpkg(std::string_view text, std::string_view location, StatusField status, std::vector<Package>& out,
-                std::vector<std::string>& warnings);
+void parse_dpkg(std::string_view text, std::string_view location, StatusField status,
+                std::vector<Package>& out, std::vector<std::string>& warnings);
 
 // apk's lib/apk/db/installed.
 void parse_apk_installed(std::string_view text, std::string_view location, std::vector<Package>& out,

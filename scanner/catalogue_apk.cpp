@@ -1,8 +1,7 @@
+#include "base/strings.hpp"
 #include "scanner/catalogue.hpp"
 
 #include <fmt/core.h>
-
-#include "base/strings.hpp"
 
 namespace kiln::scanner {
 

@@ -1,9 +1,8 @@
+#include "base/strings.hpp"
 #include "scanner/catalogue.hpp"
+#include "scanner/control.hpp"
 
 #include <fmt/core.h>
-
-#include "base/strings.hpp"
-#include "scanner/control.hpp"
 
 namespace kiln::scanner {
 
@@ -17,8 +16,8 @@ std::string field(const Stanza& s, const char* name)
 
 } // namespace
 
-void parse_dpkg(std::string_view text, std::string_view location, StatusField status, std::vector<Package>& out,
-                std::vector<std::string>& warnings)
+void parse_dpkg(std::string_view text, std::string_view location, StatusField status,
+                std::vector<Package>& out, std::vector<std::string>& warnings)
 {
   for (const auto& stanza : parse_control(text)) {
     auto broken = [&](const std::string& why) {

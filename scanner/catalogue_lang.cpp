@@ -1,8 +1,7 @@
+#include "base/strings.hpp"
 #include "scanner/catalogue.hpp"
 
 #include <nlohmann/json.hpp>
-
-#include "base/strings.hpp"
 
 namespace kiln::scanner {
 

@@ -1,8 +1,8 @@
 #include "scanner/control.hpp"
 
-#include <fmt/core.h>
-
 #include "base/strings.hpp"
+
+#include <fmt/core.h>
 
 namespace kiln::scanner {
 

@@ -1,11 +1,11 @@
 #include "scanner/cvss.hpp"
 
+#include "base/strings.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <map>
 #include <string>
-
-#include "base/strings.hpp"
 
 namespace kiln::scanner {
 
@@ -71,7 +71,8 @@ std::optional<double> cvss3_base_score(std::string_view vector)
   if (impact <= 0) {
     return 0.0;
   }
-  double base = changed ? std::min(1.08 * (impact + exploitability), 10.0) : std::min(impact + exploitability, 10.0);
+  double base =
+      changed ? std::min(1.08 * (impact + exploitability), 10.0) : std::min(impact + exploitability, 10.0);
   return roundup(base);
 }
 

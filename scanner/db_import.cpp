@@ -1,18 +1,17 @@
 #include "scanner/db_import.hpp"
 
-#include <algorithm>
-#include <ctime>
-#include <memory>
-#include <unordered_map>
-
-#include <archive.h>
-#include <archive_entry.h>
-#include <fmt/core.h>
-#include <nlohmann/json.hpp>
-
 #include "base/fileio.hpp"
 #include "base/strings.hpp"
 #include "scanner/advisory_db.hpp"
+
+#include <algorithm>
+#include <archive.h>
+#include <archive_entry.h>
+#include <ctime>
+#include <fmt/core.h>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <unordered_map>
 
 namespace kiln::scanner {
 
@@ -88,10 +87,15 @@ public:
   void problem(std::string_view where, std::string_view id, const std::string& why)
   {
     ++m_stats.malformed;
-    m_stats.problems.push_back(id.empty() ? fmt::format("{}: {}", where, why) : fmt::format("{}: {}: {}", where, id, why));
+    m_stats.problems.push_back(id.empty() ? fmt::format("{}: {}", where, why)
+                                          : fmt::format("{}: {}: {}", where, id, why));
   }
 
-  const std::vector<Advisory>& records() const { return m_records; }
+  std::vector<Advisory> take_records()
+  {
+    m_by_id.clear();
+    return std::move(m_records);
+  }
   const std::string& newest() const { return m_newest; }
 
 private:
@@ -124,7 +128,8 @@ Result<void> read_zip(const std::filesystem::path& path, Importer& importer)
       return fail(fmt::format("read {}: {}", path.string(), archive_error_string(a.get())));
     }
     std::string name = archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "";
-    if (archive_entry_filetype(entry) != AE_IFREG || (!ends_with(name, ".json") && !ends_with(name, ".jsonl"))) {
+    if (archive_entry_filetype(entry) != AE_IFREG ||
+        (!ends_with(name, ".json") && !ends_with(name, ".jsonl"))) {
       continue;
     }
     data.clear();
@@ -175,10 +180,11 @@ Result<void> read_source(const std::filesystem::path& source, Importer& importer
     return read_file_source(source, importer);
   }
   std::vector<std::filesystem::path> files;
-  for (auto it = std::filesystem::recursive_directory_iterator(source, ec); !ec && it != std::filesystem::end(it);
-       it.increment(ec)) {
+  for (auto it = std::filesystem::recursive_directory_iterator(source, ec);
+       !ec && it != std::filesystem::end(it); it.increment(ec)) {
     auto name = it->path().filename().string();
-    if (it->is_regular_file() && (ends_with(name, ".json") || ends_with(name, ".jsonl") || ends_with(name, ".zip"))) {
+    if (it->is_regular_file() &&
+        (ends_with(name, ".json") || ends_with(name, ".jsonl") || ends_with(name, ".zip"))) {
       files.push_back(it->path());
     }
   }
@@ -215,11 +221,14 @@ Result<ImportStats> import_advisories(const std::vector<std::filesystem::path>& 
     source_list.push_back({{"path", source.string()}, {"records", stats.read - before}});
   }
   DbWriter writer;
-  for (const auto& adv : importer.records()) {
+  auto records = importer.take_records();
+  for (auto& adv : records) {
     if (writer.add(adv)) {
       ++stats.stored;
     }
+    adv = Advisory{}; // the slim copy is all the writer needs: free as we go
   }
+  records = {};
   std::string uri = options.uri;
   if (uri.empty()) {
     for (const auto& source : sources) {
@@ -227,14 +236,14 @@ Result<ImportStats> import_advisories(const std::vector<std::filesystem::path>& 
     }
   }
   json meta = {
-    {"built", options.built.empty() ? now_rfc3339() : options.built},
-    {"uri", uri},
-    {"version", options.version.empty() ? importer.newest().substr(0, 10) : options.version},
-    {"newest_modified", importer.newest()},
-    {"sources", source_list},
-    {"withdrawn", stats.withdrawn},
-    {"malformed", stats.malformed},
-    {"unsupported_ecosystems", stats.unsupported},
+      {"built", options.built.empty() ? now_rfc3339() : options.built},
+      {"uri", uri},
+      {"version", options.version.empty() ? importer.newest().substr(0, 10) : options.version},
+      {"newest_modified", importer.newest()},
+      {"sources", source_list},
+      {"withdrawn", stats.withdrawn},
+      {"malformed", stats.malformed},
+      {"unsupported_ecosystems", stats.unsupported},
   };
   if (auto r = writer.write(output, meta); !r) {
     return fail(r.error());

@@ -5,13 +5,13 @@
 // files (one record a line) and .zip archives as osv.dev publishes them
 // (read with libarchive), compiled into one advisory DB file.
 
+#include "base/result.hpp"
+
 #include <cstddef>
 #include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
-
-#include "base/result.hpp"
 
 namespace kiln::scanner {
 
@@ -24,11 +24,11 @@ struct ImportOptions
 
 struct ImportStats
 {
-  size_t read = 0;       // records parsed
-  size_t stored = 0;     // records written
-  size_t withdrawn = 0;  // skipped
-  size_t malformed = 0;  // skipped, each listed in problems
-  size_t duplicates = 0; // same id seen again: the later source wins
+  size_t read = 0;                           // records parsed
+  size_t stored = 0;                         // records written
+  size_t withdrawn = 0;                      // skipped
+  size_t malformed = 0;                      // skipped, each listed in problems
+  size_t duplicates = 0;                     // same id seen again: the later source wins
   std::map<std::string, size_t> unsupported; // ecosystem -> affected entries ignored
   std::vector<std::string> problems;         // "FILE: ID: cause"
 };

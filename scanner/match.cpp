@@ -1,7 +1,6 @@
 #include "scanner/match.hpp"
 
 #include <algorithm>
-
 #include <fmt/core.h>
 
 namespace kiln::scanner {
@@ -68,12 +67,13 @@ std::optional<RangeResult> evaluate(const Advisory& advisory, const Range& range
   std::vector<Parsed> limits;
   for (const auto& e : range.events) {
     Parsed p{e.kind, std::nullopt, &e.value};
-    bool sentinel = (e.kind == EventKind::introduced && e.value == "0") || (e.kind == EventKind::limit && e.value == "*");
+    bool sentinel =
+        (e.kind == EventKind::introduced && e.value == "0") || (e.kind == EventKind::limit && e.value == "*");
     if (!sentinel) {
       p.version = Version::parse(scheme, e.value);
       if (!p.version) {
-        warnings.push_back(fmt::format("{}: range skipped: event \"{}\" is not a valid {} version", advisory.id,
-                                       e.value, scheme_name(scheme)));
+        warnings.push_back(fmt::format("{}: range skipped: event \"{}\" is not a valid {} version",
+                                       advisory.id, e.value, scheme_name(scheme)));
         return std::nullopt;
       }
     }
@@ -150,14 +150,12 @@ std::optional<Hit> match(const Advisory& advisory, const Query& query, std::vect
       if (range.type != RangeType::ecosystem && range.type != RangeType::semver) {
         continue;
       }
-      VersionScheme scheme =
-        (range.type == RangeType::semver || query.kind == Ecosystem::npm) ? VersionScheme::semver : list_scheme;
+      VersionScheme scheme = (range.type == RangeType::semver || query.kind == Ecosystem::npm)
+                                 ? VersionScheme::semver
+                                 : list_scheme;
       auto installed = scheme == list_scheme ? installed_list : Version::parse(scheme, query.version);
       if (!installed) {
-        warnings.push_back(fmt::format("version \"{}\" is not a valid {} version: {} ranges not evaluated, only exact "
-                                       "`versions` entries can match",
-                                       query.version, scheme_name(scheme), advisory.id));
-        continue;
+        continue; // the caller reports an unparsable installed version once per package
       }
       auto result = evaluate(advisory, range, scheme, *installed, warnings);
       if (!result) {
@@ -167,7 +165,8 @@ std::optional<Hit> match(const Advisory& advisory, const Query& query, std::vect
         hit.via_range = true;
         this_hit = true;
       }
-      if (result->fixed_in && (!lowest_fix || (lowest_fix_scheme == scheme && compare(*result->fixed_in, *lowest_fix) < 0))) {
+      if (result->fixed_in &&
+          (!lowest_fix || (lowest_fix_scheme == scheme && compare(*result->fixed_in, *lowest_fix) < 0))) {
         lowest_fix = result->fixed_in;
         lowest_fix_scheme = scheme;
         hit.fixed_in = result->fixed_text;

@@ -5,13 +5,13 @@
 // range, "introduced 0" as a sentinel, fixed exclusive, last_affected
 // inclusive, and fixed/last_affected/limit before introduced on ties.
 
+#include "scanner/osv.hpp"
+#include "scanner/version.hpp"
+
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "scanner/osv.hpp"
-#include "scanner/version.hpp"
 
 namespace kiln::scanner {
 
@@ -21,10 +21,10 @@ VersionScheme scheme_for(Ecosystem ecosystem);
 // What one installed package is matched as.
 struct Query
 {
-  std::string ecosystem;  // exactly as in OSV, e.g. "Debian:12"
+  std::string ecosystem; // exactly as in OSV, e.g. "Debian:12"
   Ecosystem kind = Ecosystem::unsupported;
-  std::string name;       // normalised (normalise_name)
-  std::string version;    // the source version for Debian
+  std::string name;    // normalised (normalise_name)
+  std::string version; // the source version for Debian
 };
 
 struct Hit
@@ -35,9 +35,10 @@ struct Hit
   const Affected* affected = nullptr;  // the first entry that hit
 };
 
-// Does this record affect the package? Problems that stop a range from being
-// evaluated (an event or the installed version not parsing) are appended to
-// warnings; they never turn into a hit.
+// Does this record affect the package? An event that does not parse skips
+// its range with a warning. An installed version that does not parse skips
+// every range silently (the caller reports it once per package): only exact
+// `versions` entries can then match. Neither ever turns into a hit.
 std::optional<Hit> match(const Advisory& advisory, const Query& query, std::vector<std::string>& warnings);
 
 // True when the record's `affected` entry is for the query's package.

@@ -1,6 +1,5 @@
-#include "scanner/catalogue.hpp"
-
 #include "base/strings.hpp"
+#include "scanner/catalogue.hpp"
 
 namespace kiln::scanner {
 
@@ -17,7 +16,8 @@ Distro parse_os_release(std::string_view text)
     while (!value.empty() && (value.back() == '\r' || value.back() == ' ')) {
       value.remove_suffix(1);
     }
-    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front()) {
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+        value.back() == value.front()) {
       value = value.substr(1, value.size() - 2);
     }
     if (key == "ID") {
@@ -32,7 +32,8 @@ Distro parse_os_release(std::string_view text)
     distro.ecosystem = "Debian:" + std::string(split(distro.version_id, '.')[0]);
   } else if (distro.id == "alpine" && !distro.version_id.empty()) {
     auto parts = split(distro.version_id, '.');
-    distro.ecosystem = "Alpine:v" + std::string(parts[0]) + (parts.size() > 1 ? "." + std::string(parts[1]) : "");
+    distro.ecosystem =
+        "Alpine:v" + std::string(parts[0]) + (parts.size() > 1 ? "." + std::string(parts[1]) : "");
   }
   return distro;
 }

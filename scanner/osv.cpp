@@ -1,9 +1,9 @@
 #include "scanner/osv.hpp"
 
+#include "scanner/version_pep440.hpp"
+
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
-
-#include "scanner/version_pep440.hpp"
 
 namespace kiln::scanner {
 
@@ -90,7 +90,8 @@ std::vector<SeverityScore> severity_at(const json& object, const std::string& wh
       if (!item.is_object()) {
         throw Malformed{where + ".severity holds a non-object"};
       }
-      out.push_back({string_at(item, "type", where + ".severity"), string_at(item, "score", where + ".severity")});
+      out.push_back(
+          {string_at(item, "type", where + ".severity"), string_at(item, "score", where + ".severity")});
     }
   }
   return out;
@@ -104,8 +105,8 @@ Range parse_range(const json& r, const std::string& where)
   Range range;
   std::string type = string_at(r, "type", where);
   range.type = type == "ECOSYSTEM" ? RangeType::ecosystem
-             : type == "SEMVER"    ? RangeType::semver
-             : type == "GIT"       ? RangeType::git
+               : type == "SEMVER"  ? RangeType::semver
+               : type == "GIT"     ? RangeType::git
                                    : RangeType::other;
   if (range.type == RangeType::git || range.type == RangeType::other) {
     return range; // commit hashes are never compared in an image scan

@@ -4,13 +4,12 @@
 // the scanner uses. The same parser reads records from osv.dev exports and
 // the slim copies kept in kiln's advisory DB (to_slim_json writes those).
 
+#include "base/result.hpp"
+
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
-
-#include "base/result.hpp"
 
 namespace kiln::scanner {
 

@@ -5,11 +5,27 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace kiln::scanner {
 
 enum class PackageType { deb, apk, python, npm };
+
+inline std::string_view package_type_name(PackageType type)
+{
+  switch (type) {
+  case PackageType::deb:
+    return "deb";
+  case PackageType::apk:
+    return "apk";
+  case PackageType::python:
+    return "python";
+  case PackageType::npm:
+    return "npm";
+  }
+  return "?";
+}
 
 struct Package
 {

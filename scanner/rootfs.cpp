@@ -1,17 +1,16 @@
 #include "scanner/rootfs.hpp"
 
+#include "base/error.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <dirent.h>
 #include <fcntl.h>
+#include <fmt/core.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-#include <fmt/core.h>
-
-#include "base/error.hpp"
 
 namespace kiln::scanner {
 
@@ -31,14 +30,16 @@ EntryType type_of(unsigned char d_type, int dirfd, const char* name)
   default:
     return EntryType::other;
   }
-  struct stat st{};
+  struct stat st
+  {
+  };
   if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
     return EntryType::other;
   }
-  return S_ISREG(st.st_mode) ? EntryType::file
-       : S_ISDIR(st.st_mode) ? EntryType::directory
-       : S_ISLNK(st.st_mode) ? EntryType::symlink
-                             : EntryType::other;
+  return S_ISREG(st.st_mode)   ? EntryType::file
+         : S_ISDIR(st.st_mode) ? EntryType::directory
+         : S_ISLNK(st.st_mode) ? EntryType::symlink
+                               : EntryType::other;
 }
 
 // Entries of an open directory, sorted by name; takes ownership of fd.
@@ -125,7 +126,9 @@ Result<std::optional<std::string>> Rootfs::read(std::string_view path, size_t ma
     }
     return fail(fmt::format("read {}: {}", path, errno_text(err)));
   }
-  struct stat st{};
+  struct stat st
+  {
+  };
   if (fstat(fd.get(), &st) != 0) {
     return fail(fmt::format("read {}: {}", path, errno_text(errno)));
   }

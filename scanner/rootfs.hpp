@@ -6,15 +6,15 @@
 // root and ".." never climbs above it, and the tree walk never follows a
 // symlink at all.
 
+#include "base/fileio.hpp"
+#include "base/result.hpp"
+
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-#include <filesystem>
-
-#include "base/fileio.hpp"
-#include "base/result.hpp"
 
 namespace kiln::scanner {
 

@@ -3,18 +3,18 @@
 // kiln's severity rule (specs/scanning.md §4): a computed CVSS v3 base score
 // first, then GHSA's database_specific.severity, then Debian's urgency.
 
+#include "scanner/osv.hpp"
+
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include "scanner/osv.hpp"
 
 namespace kiln::scanner {
 
 // Ordered: a --fail-on threshold trips on findings at or above it.
 enum class Severity { unknown, none, low, medium, high, critical };
 
-std::string_view severity_name(Severity severity); // "HIGH"
+std::string_view severity_name(Severity severity);             // "HIGH"
 std::optional<Severity> parse_severity(std::string_view text); // case-insensitive
 Severity band(double score);
 

@@ -49,11 +49,11 @@ int compare(const Version& a, const Version& b)
     throw Fatal("compare versions: the two sides come from different schemes");
   }
   return std::visit(
-    [&b](const auto& x) {
-      using T = std::decay_t<decltype(x)>;
-      return compare(x, std::get<T>(b.m_value));
-    },
-    a.m_value);
+      [&b](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        return compare(x, std::get<T>(b.m_value));
+      },
+      a.m_value);
 }
 
 std::optional<int> compare_versions(VersionScheme scheme, std::string_view a, std::string_view b)

@@ -4,13 +4,13 @@
 // written once: parse both sides with the scheme the ecosystem (or an OSV
 // SEMVER range) names, then compare.
 
-#include <optional>
-#include <string_view>
-#include <variant>
-
 #include "scanner/version_dpkg.hpp"
 #include "scanner/version_pep440.hpp"
 #include "scanner/version_semver.hpp"
+
+#include <optional>
+#include <string_view>
+#include <variant>
 
 namespace kiln::scanner {
 

@@ -1,6 +1,7 @@
 #include "scanner/version_pep440.hpp"
 
 #include "scanner/digits.hpp"
+
 #include <array>
 #include <functional>
 
@@ -78,7 +79,7 @@ struct Part
 };
 
 // `[-_.]? LABEL [-_.]? N?` for each label in order; labels map to kinds.
-template<size_t N>
+template <size_t N>
 void labelled(std::string_view s, size_t pos, const std::array<std::pair<std::string_view, int>, N>& labels,
               std::vector<Part>& out)
 {
@@ -113,8 +114,8 @@ void labelled(std::string_view s, size_t pos, const std::array<std::pair<std::st
   }
 }
 
-constexpr std::array<std::pair<std::string_view, int>, 8> k_pre_labels{{
-  {"a", 0}, {"b", 1}, {"c", 2}, {"rc", 2}, {"alpha", 0}, {"beta", 1}, {"pre", 2}, {"preview", 2}}};
+constexpr std::array<std::pair<std::string_view, int>, 8> k_pre_labels{
+    {{"a", 0}, {"b", 1}, {"c", 2}, {"rc", 2}, {"alpha", 0}, {"beta", 1}, {"pre", 2}, {"preview", 2}}};
 constexpr std::array<std::pair<std::string_view, int>, 3> k_post_labels{{{"post", 0}, {"rev", 0}, {"r", 0}}};
 constexpr std::array<std::pair<std::string_view, int>, 1> k_dev_labels{{{"dev", 0}}};
 
@@ -302,7 +303,8 @@ int compare(const Pep440Version& a, const Pep440Version& b)
     if (na != nb) {
       return na ? 1 : -1; // alphanumeric segments sort before numeric ones
     }
-    int r = na ? compare_digits(strip_zeros(a.local[i]), strip_zeros(b.local[i])) : a.local[i].compare(b.local[i]);
+    int r = na ? compare_digits(strip_zeros(a.local[i]), strip_zeros(b.local[i]))
+               : a.local[i].compare(b.local[i]);
     if (r != 0) {
       return r < 0 ? -1 : 1;
     }

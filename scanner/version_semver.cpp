@@ -1,7 +1,7 @@
 #include "scanner/version_semver.hpp"
 
-#include "scanner/digits.hpp"
 #include "base/strings.hpp"
+#include "scanner/digits.hpp"
 
 namespace kiln::scanner {
 

@@ -12,7 +12,7 @@ BUILD_PACKAGES="meson ninja-build pkg-config g++ cmake
 TEST_PACKAGES="skopeo umoci oci-image-tool uidmap fuse-overlayfs mmdebstrap
   dpkg python3 python3-cryptography python3-nacl python3-packaging
   tar gzip zstd passwd util-linux coreutils nodejs attr busybox-static
-  clang-14 libclang-rt-14-dev"
+  clang-14 libclang-rt-14-dev python3-apt time"
 
 missing=""
 for p in $BUILD_PACKAGES ${KILN_DEPS_TESTS:+$TEST_PACKAGES}; do

@@ -49,6 +49,7 @@ public:
   PublicKey public_key() const;
   // ECDSA (DER) or RSA PKCS#1 v1.5 over SHA-256 of data.
   Result<std::string> sign(std::string_view data) const;
+  EVP_PKEY* get() const { return m_key.get(); }
 
 private:
   explicit PrivateKey(std::shared_ptr<EVP_PKEY> key) : m_key(std::move(key)) {}

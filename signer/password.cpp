@@ -25,13 +25,13 @@ Result<std::string> prompt(const std::string& text)
   termios quiet = saved;
   quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
   quiet.c_lflag |= ECHONL;
-  tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+  tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
   std::string line;
   int c;
   while ((c = std::fgetc(stdin)) != EOF && c != '\n') {
     line.push_back(static_cast<char>(c));
   }
-  tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+  tcsetattr(STDIN_FILENO, TCSANOW, &saved);
   if (c == EOF && line.empty()) {
     return fail("read password: end of input");
   }

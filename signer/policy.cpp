@@ -292,6 +292,22 @@ Result<std::optional<fs::path>> find_policy(const std::optional<fs::path>& expli
   return std::optional<fs::path>();
 }
 
+Result<std::optional<Policy>> load_configured_policy(const std::optional<fs::path>& explicit_path)
+{
+  auto found = find_policy(explicit_path);
+  if (!found) {
+    return fail(found.error());
+  }
+  if (!*found) {
+    return std::optional<Policy>();
+  }
+  auto policy = load_policy(**found);
+  if (!policy) {
+    return fail(policy.error());
+  }
+  return std::optional<Policy>(std::move(*policy));
+}
+
 const TrustRule* match_scope(const Policy& policy, std::string_view reference)
 {
   auto key = scope_key(reference);

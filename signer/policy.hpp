@@ -56,6 +56,11 @@ Result<Policy> load_policy(const std::filesystem::path& file);
 // An explicit path or $KILN_POLICY that does not exist is an error.
 Result<std::optional<std::filesystem::path>> find_policy(const std::optional<std::filesystem::path>& explicit_path);
 
+// find_policy then load_policy: what `kiln build` calls once per build.
+// nullopt when no policy exists anywhere (kiln build then refuses unverified
+// bases unless --insecure-allow-unverified-base).
+Result<std::optional<Policy>> load_configured_policy(const std::optional<std::filesystem::path>& explicit_path);
+
 // The rule whose scope matches the reference most specifically, or null.
 const TrustRule* match_scope(const Policy& policy, std::string_view reference);
 
@@ -73,7 +78,14 @@ struct PolicyDecision
 
 // Decides whether the image `reference`, whose manifest digest the caller
 // resolved, may be used. Signatures and attestations are fetched through
-// source by that digest; nothing else is trusted.
+// source by that digest; nothing else is trusted. The caller must then use
+// exactly that digest (never resolve the tag again), e.g. in the builder:
+//
+//   auto policy = load_configured_policy(options.policy);          // once
+//   oci::Descriptor base = <resolve FROM reference in its layout>;
+//   signer::LayoutAttachmentSource sigs(layout);
+//   auto decision = signer::check_image(*policy, from_text, base.digest, sigs, time(nullptr));
+//   if (!decision.accepted()) throw Error("FROM " + from_text + ": refused: " + decision.reason);
 PolicyDecision check_image(const Policy& policy, std::string_view reference, const oci::Digest& digest,
                            AttachmentSource& source, int64_t now);
 

@@ -10,17 +10,45 @@ Result<std::optional<std::string>> LayoutAttachmentSource::tagged_manifest(std::
   if (!index) {
     return fail(index.error());
   }
+  auto annotation = [](const oci::Descriptor& entry, std::string_view key) {
+    auto it = entry.annotations.find(std::string(key));
+    return it == entry.annotations.end() ? std::string() : it->second;
+  };
+  const oci::Descriptor* found = nullptr;
   for (const auto& entry : index->manifests) {
-    auto name = entry.annotations.find(std::string(oci::k_annotation_ref_name));
-    if (name != entry.annotations.end() && name->second == tag) {
-      auto bytes = m_layout.read_blob(entry);
-      if (!bytes) {
-        return fail(bytes.error());
-      }
-      return std::optional<std::string>(std::move(*bytes));
+    if (annotation(entry, oci::k_annotation_ref_name) == tag) {
+      found = &entry;
     }
   }
-  return std::optional<std::string>();
+  if (found == nullptr) {
+    // cosign's layout: the tag's digest must be the one image's digest.
+    std::string_view wanted_kind = tag.ends_with(".sig") ? k_kind_sigs : k_kind_atts;
+    const oci::Descriptor* image = nullptr;
+    const oci::Descriptor* attachment = nullptr;
+    int images = 0;
+    for (const auto& entry : index->manifests) {
+      std::string kind = annotation(entry, k_kind_annotation);
+      if (kind == k_kind_image || kind == k_kind_image_index) {
+        image = &entry;
+        ++images;
+      } else if (kind == wanted_kind && annotation(entry, oci::k_annotation_ref_name).empty()) {
+        attachment = &entry;
+      }
+    }
+    if (images == 1 && attachment != nullptr && tag.starts_with(image->digest.algorithm_name()) &&
+        attachment_tag(image->digest, tag.ends_with(".sig") ? AttachmentKind::signatures
+                                                            : AttachmentKind::attestations) == tag) {
+      found = attachment;
+    }
+  }
+  if (found == nullptr) {
+    return std::optional<std::string>();
+  }
+  auto bytes = m_layout.read_blob(*found);
+  if (!bytes) {
+    return fail(bytes.error());
+  }
+  return std::optional<std::string>(std::move(*bytes));
 }
 
 Result<std::string> LayoutAttachmentSource::blob(const oci::Digest& digest, uint64_t size)

@@ -28,6 +28,9 @@ public:
   virtual Result<std::string> blob(const oci::Digest& digest, uint64_t size) = 0;
 };
 
+// Finds attachments by their ref.name tag (what kiln writes) or, in a
+// layout written by `cosign save` (one image, no ref.name), by the `kind`
+// annotations of the image and attachment entries.
 class LayoutAttachmentSource : public AttachmentSource
 {
 public:

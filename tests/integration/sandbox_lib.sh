@@ -87,3 +87,10 @@ expect_run_error() {
   grep -q -- "$pattern" "$WORK/.err1" || { cat "$WORK/.err" >&2; fail "error for '$*' lacks '$pattern'"; }
   [ "$(wc -l <"$WORK/.err1")" -eq 1 ] || { cat "$WORK/.err" >&2; fail "error for '$*' is not one line"; }
 }
+
+# busybox_rootfs_for USER [TAG]: a fresh busybox rootfs for USER; prints its path.
+busybox_rootfs_for() {
+  _rootfs=$(user_dir "$1" "rootfs-$1${2:+-$2}")
+  make_busybox_rootfs "$_rootfs" "$1"
+  echo "$_rootfs"
+}

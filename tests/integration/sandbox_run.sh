@@ -6,8 +6,7 @@
 
 for u in $SANDBOX_USERS; do
   echo "== as $u"
-  rootfs=$(user_dir "$u" "rootfs-$u")
-  make_busybox_rootfs "$rootfs" "$u"
+  rootfs=$(busybox_rootfs_for "$u")
   scratch=$(user_dir "$u" "scratch-$u")
   run() { as_sandbox_user "$u" "$KILN" run --scratch "$scratch" --rootfs "$rootfs" "$@"; }
 
@@ -22,6 +21,13 @@ for u in $SANDBOX_USERS; do
   [ "$(run -- /bin/sh -c 'echo $$' 2>/dev/null)" = 2 ] || fail "$u: the command is not PID 2"
   pids=$(run -- /bin/ls /proc 2>/dev/null | grep -c '^[0-9][0-9]*$')
   [ "$pids" -le 3 ] || fail "$u: $pids processes visible in the sandbox's /proc"
+
+  # No new privileges, Docker's capability set at most, and PID 1 (a copy
+  # of kiln) unreadable by the command.
+  run -- /bin/cat /proc/self/status >"$WORK/status" 2>/dev/null
+  grep -q '^NoNewPrivs:[[:space:]]*1$' "$WORK/status" || fail "$u: no_new_privs is not set"
+  grep -q '^CapBnd:[[:space:]]*00000000a80425fb$' "$WORK/status" || { grep Cap "$WORK/status"; fail "$u: bounding set"; }
+  ! run -- /bin/cat /proc/1/maps >/dev/null 2>&1 || fail "$u: the command can read PID 1's memory map"
 
   # UTS and IPC namespaces.
   [ "$(run -- /bin/busybox hostname 2>/dev/null)" = kiln ] || fail "$u: hostname is not kiln"
@@ -73,6 +79,16 @@ for u in $SANDBOX_USERS; do
     as_sandbox_user "$u" "$KILN" run -q --scratch "$scratch" --rootfs "$noshell" -- /bin/sh -c 'echo no'
   expect_run_error 'exec "missing": No such file or directory in PATH' \
     as_sandbox_user "$u" "$KILN" run -q --scratch "$scratch" --rootfs "$noshell" -- missing
+
+  # A layer container root cannot reach fails at once, naming it, rather
+  # than sending the run down the fallback drivers.
+  if [ "$u" != self ]; then
+    mkdir -p "$WORK/locked-$u"
+    cp -a "$rootfs" "$WORK/locked-$u/rootfs"
+    chmod 0700 "$WORK/locked-$u"
+    expect_run_error 'layer directory ".*/locked-'"$u"'/rootfs".*Permission denied' \
+      as_sandbox_user "$u" "$KILN" run -q --scratch "$scratch" --rootfs "$WORK/locked-$u/rootfs" -- /bin/true
+  fi
 
   [ -z "$(ls -A "$scratch")" ] || { ls -la "$scratch"; fail "$u: temporary directories left in $scratch"; }
 done

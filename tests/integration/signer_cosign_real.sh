@@ -66,4 +66,20 @@ reject $pki --certificate-identity someone@example.com oci:dir-img-cosign-pki-va
 # A BYO-PKI certificate does not chain to the Fulcio root; a plain key does not verify an RSA certificate's signature.
 reject --ca-roots "$R/fulcio_v1.crt.pem" --certificate-identity qiwan@redhat.com oci:dir-img-cosign-pki-valid:img
 reject --key "$R/cosign.pub" oci:dir-img-cosign-pki-valid:img
+# The same Fulcio + Rekor trust as a sigstore trusted_root.json.
+python3 - "$R" <<'PY'
+import base64, json, sys
+r = sys.argv[1]
+der = lambda name: base64.b64encode(base64.b64decode("".join(
+    l for l in open(r + "/" + name).read().splitlines() if not l.startswith("-----")))).decode()
+json.dump({"mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+           "tlogs": [{"baseUrl": "https://rekor.sigstore.dev", "hashAlgorithm": "SHA2_256",
+                      "publicKey": {"rawBytes": der("rekor.pub"), "keyDetails": "PKIX_ECDSA_P256_SHA_256"}}],
+           "certificateAuthorities": [{"certChain": {"certificates": [{"rawBytes": der("fulcio_v1.crt.pem")}]}}],
+           "ctlogs": [], "timestampAuthorities": []}, open("trusted_root.json", "w"))
+PY
+accept --trusted-root trusted_root.json --certificate-identity mitr@redhat.com \
+  --certificate-oidc-issuer https://github.com/login/oauth oci:dir-img-cosign-fulcio-rekor-valid:img
+reject --trusted-root trusted_root.json --certificate-identity mitr@redhat.com \
+  --certificate-oidc-issuer https://accounts.google.com oci:dir-img-cosign-fulcio-rekor-valid:img
 echo "ok: every verdict matches"

@@ -12,6 +12,7 @@
 
 #include "base/fileio.hpp"
 #include "oci/layer_writer.hpp"
+#include "layer_fixtures.hpp"
 #include "oci/tree_walk.hpp"
 #include "tar_reader.hpp"
 
@@ -20,34 +21,6 @@ using namespace kiln::oci;
 namespace fs = std::filesystem;
 
 namespace {
-
-LayerEntry file(std::string path, std::string content, uint32_t mode = 0644)
-{
-  LayerEntry e;
-  e.path = std::move(path);
-  e.type = EntryType::regular;
-  e.mode = mode;
-  e.size = content.size();
-  e.mtime = 1700000000;
-  e.open = [content]() -> Result<Fd> {
-    Fd fd(::memfd_create("layer-test", MFD_CLOEXEC));
-    if (!fd || !write_all(fd.get(), content.data(), content.size()) || ::lseek(fd.get(), 0, SEEK_SET) != 0) {
-      return fail("memfd");
-    }
-    return fd;
-  };
-  return e;
-}
-
-LayerEntry node(std::string path, EntryType type, uint32_t mode = 0755)
-{
-  LayerEntry e;
-  e.path = std::move(path);
-  e.type = type;
-  e.mode = mode;
-  e.mtime = 1700000000;
-  return e;
-}
 
 LayerResult write(std::vector<LayerEntry> entries, std::vector<Deletion> deletions, StringSink& sink,
                   Compression compression = Compression::none, std::optional<int64_t> epoch = {})

@@ -4,10 +4,9 @@
 // returns the sign of their comparison.
 
 #include <doctest/doctest.h>
-
 #include <string>
 
-template<typename V> int cmp(const std::string& a, const std::string& b)
+template <typename V> int cmp(const std::string& a, const std::string& b)
 {
   auto x = V::parse(a);
   auto y = V::parse(b);

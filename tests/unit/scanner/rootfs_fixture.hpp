@@ -2,13 +2,12 @@
 
 // Builds small root filesystems for tests under a temporary directory.
 
+#include "base/fileio.hpp"
+
+#include <doctest/doctest.h>
 #include <filesystem>
 #include <string>
 #include <string_view>
-
-#include <doctest/doctest.h>
-
-#include "base/fileio.hpp"
 
 class RootfsFixture
 {

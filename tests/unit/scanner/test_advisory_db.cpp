@@ -1,12 +1,10 @@
-#include <doctest/doctest.h>
-
-#include <filesystem>
-#include <unistd.h>
-
-#include <nlohmann/json.hpp>
-
 #include "base/fileio.hpp"
 #include "scanner/advisory_db.hpp"
+
+#include <doctest/doctest.h>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
 
 using namespace kiln::scanner;
 
@@ -14,10 +12,11 @@ namespace {
 
 Advisory record(const std::string& id, const std::string& ecosystem, const std::string& name)
 {
-  auto adv = parse_osv(nlohmann::json{{"id", id},
-                                      {"affected",
-                                       {{{"package", {{"ecosystem", ecosystem}, {"name", name}}},
-                                         {"ranges", {{{"type", "ECOSYSTEM"}, {"events", {{{"introduced", "0"}}}}}}}}}}});
+  auto adv = parse_osv(
+      nlohmann::json{{"id", id},
+                     {"affected",
+                      {{{"package", {{"ecosystem", ecosystem}, {"name", name}}},
+                        {"ranges", {{{"type", "ECOSYSTEM"}, {"events", {{{"introduced", "0"}}}}}}}}}}});
   REQUIRE(adv);
   return *adv;
 }
@@ -81,4 +80,38 @@ TEST_CASE("a truncated, damaged or foreign DB file is a clear error")
   CHECK(AdvisoryDb::open(path).error().find("trailer missing") != std::string::npos);
 
   CHECK(AdvisoryDb::open(dir.path() / "absent").error().find("No such file") != std::string::npos);
+}
+
+TEST_CASE("damaged bytes inside a DB give errors or results, never a crash")
+{
+  kiln::TempDir dir(std::filesystem::temp_directory_path());
+  auto path = dir.path() / "db";
+  DbWriter writer;
+  for (int i = 0; i < 50; ++i) {
+    writer.add(record("R-" + std::to_string(i), i % 2 ? "PyPI" : "npm", "p" + std::to_string(i % 7)));
+  }
+  REQUIRE(writer.write(path, nlohmann::json::object()));
+  const auto pristine = *kiln::read_file(path);
+  unsigned seed = 1;
+  for (int round = 0; round < 300; ++round) {
+    auto bytes = pristine;
+    for (int flips = 0; flips < 4; ++flips) {
+      seed = seed * 1103515245 + 12345;
+      size_t at = 64 + (seed >> 8) % (bytes.size() - 72); // keep header and trailer
+      bytes[at] = static_cast<char>(seed >> 24);
+    }
+    REQUIRE(kiln::write_file_atomic(path, bytes, kiln::Durable::no));
+    auto db = AdvisoryDb::open(path);
+    if (!db) {
+      continue;
+    }
+    for (int i = 0; i < 7; ++i) {
+      for (const char* eco : {"PyPI", "npm"}) {
+        auto found = db->lookup(eco, "p" + std::to_string(i));
+        if (!found) {
+          CHECK(found.error().find("advisory DB") != std::string::npos);
+        }
+      }
+    }
+  }
 }

@@ -1,27 +1,29 @@
-#include <doctest/doctest.h>
-
-#include <archive.h>
-#include <archive_entry.h>
-#include <filesystem>
-
 #include "base/fileio.hpp"
 #include "scanner/advisory_db.hpp"
 #include "scanner/db_import.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <doctest/doctest.h>
+#include <filesystem>
 
 using namespace kiln::scanner;
 
 namespace {
 
-const char* k_rec = R"({"id":"%s","modified":"%s","affected":[{"package":{"ecosystem":"%s","name":"%s"},"versions":["1.0"]}]})";
+const char* k_rec =
+    R"({"id":"%s","modified":"%s","affected":[{"package":{"ecosystem":"%s","name":"%s"},"versions":["1.0"]}]})";
 
-std::string rec(const char* id, const char* eco, const char* name, const char* modified = "2024-01-01T00:00:00Z")
+std::string rec(const char* id, const char* eco, const char* name,
+                const char* modified = "2024-01-01T00:00:00Z")
 {
   char buffer[512];
   std::snprintf(buffer, sizeof buffer, k_rec, id, modified, eco, name);
   return buffer;
 }
 
-void write_zip(const std::filesystem::path& path, const std::vector<std::pair<std::string, std::string>>& members)
+void write_zip(const std::filesystem::path& path,
+               const std::vector<std::pair<std::string, std::string>>& members)
 {
   archive* a = archive_write_new();
   archive_write_set_format_zip(a);
@@ -48,16 +50,17 @@ TEST_CASE("import reads directories, .json, .jsonl and zip archives")
   auto src = dir.path() / "osv";
   std::filesystem::create_directories(src / "sub");
   REQUIRE(kiln::write_file_atomic(src / "a.json", rec("A-1", "PyPI", "a"), kiln::Durable::no));
-  REQUIRE(kiln::write_file_atomic(src / "sub" / "b.json", "[" + rec("B-1", "npm", "@s/b") + "," + rec("B-2", "Go", "x") + "]",
+  REQUIRE(kiln::write_file_atomic(src / "sub" / "b.json",
+                                  "[" + rec("B-1", "npm", "@s/b") + "," + rec("B-2", "Go", "x") + "]",
                                   kiln::Durable::no));
   REQUIRE(kiln::write_file_atomic(src / "notes.txt", "ignored", kiln::Durable::no));
   auto jsonl = dir.path() / "more.jsonl";
   REQUIRE(kiln::write_file_atomic(
-    jsonl,
-    rec("C-1", "Debian:12", "openssl") + "\n\n" + R"({"id":"BAD-1","affected":[{"versions":[1]}]})" + "\n" +
-      R"({"id":"W-1","withdrawn":"2024-01-01T00:00:00Z","affected":[]})" + "\n{not json\n" +
-      rec("A-1", "PyPI", "a", "2024-06-01T00:00:00Z") + "\n",
-    kiln::Durable::no));
+      jsonl,
+      rec("C-1", "Debian:12", "openssl") + "\n\n" + R"({"id":"BAD-1","affected":[{"versions":[1]}]})" + "\n" +
+          R"({"id":"W-1","withdrawn":"2024-01-01T00:00:00Z","affected":[]})" + "\n{not json\n" +
+          rec("A-1", "PyPI", "a", "2024-06-01T00:00:00Z") + "\n",
+      kiln::Durable::no));
   auto zip = dir.path() / "all.zip";
   write_zip(zip, {{"D-1.json", rec("D-1", "PyPI", "Zope.Interface")}, {"README", "x"}});
 

@@ -1,8 +1,7 @@
-#include <doctest/doctest.h>
-
-#include <nlohmann/json.hpp>
-
 #include "scanner/osv.hpp"
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 using namespace kiln::scanner;
 using nlohmann::json;
@@ -54,11 +53,14 @@ TEST_CASE("malformed records are refused with their id and the field")
   CHECK(bad(R"({"summary": "x"})") == "the record has no id");
   CHECK(bad(R"({"id": 5})") == "record.id is not a string");
   CHECK(bad(R"({"id": "X-1", "affected": {}})") == "X-1: record.affected is not an array");
-  CHECK(bad(R"({"id": "X-2", "affected": [{"ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0", "fixed": "1"}]}]}]})") ==
-        "X-2: affected[0].ranges[0].events holds an event without exactly one key");
-  CHECK(bad(R"({"id": "X-3", "affected": [{"ranges": [{"type": "ECOSYSTEM", "events": [{"fixed": 1}]}]}]})") ==
-        "X-3: affected[0].ranges[0].events: \"fixed\" is not a string");
-  CHECK(bad(R"({"id": "X-4", "affected": [{"versions": ["1", 2]}]})") == "X-4: affected[0].versions holds a non-string");
+  CHECK(
+      bad(R"({"id": "X-2", "affected": [{"ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0", "fixed": "1"}]}]}]})") ==
+      "X-2: affected[0].ranges[0].events holds an event without exactly one key");
+  CHECK(
+      bad(R"({"id": "X-3", "affected": [{"ranges": [{"type": "ECOSYSTEM", "events": [{"fixed": 1}]}]}]})") ==
+      "X-3: affected[0].ranges[0].events: \"fixed\" is not a string");
+  CHECK(bad(R"({"id": "X-4", "affected": [{"versions": ["1", 2]}]})") ==
+        "X-4: affected[0].versions holds a non-string");
 }
 
 TEST_CASE("ecosystems and names")

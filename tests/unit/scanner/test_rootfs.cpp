@@ -1,7 +1,7 @@
-#include <doctest/doctest.h>
-
 #include "scanner/rootfs.hpp"
 #include "tests/unit/scanner/rootfs_fixture.hpp"
+
+#include <doctest/doctest.h>
 
 using namespace kiln::scanner;
 
@@ -38,11 +38,11 @@ TEST_CASE("the walk is sorted and does not follow symlinks")
   REQUIRE(rootfs);
   std::vector<std::string> warnings;
   rootfs->walk(
-    [&](const std::string& path, EntryType type) {
-      seen.push_back(path + (type == EntryType::directory ? "/" : type == EntryType::symlink ? "@" : ""));
-      return true;
-    },
-    [&](const std::string& w) { warnings.push_back(w); });
+      [&](const std::string& path, EntryType type) {
+        seen.push_back(path + (type == EntryType::directory ? "/" : type == EntryType::symlink ? "@" : ""));
+        return true;
+      },
+      [&](const std::string& w) { warnings.push_back(w); });
   CHECK(seen == std::vector<std::string>{"a/", "a/deep/", "a/deep/file", "b/", "b/file", "c@"});
   CHECK(warnings.empty());
   auto listed = rootfs->list("a");

@@ -1,6 +1,6 @@
-#include <doctest/doctest.h>
-
 #include "scanner/severity.hpp"
+
+#include <doctest/doctest.h>
 
 using namespace kiln::scanner;
 

@@ -1,10 +1,9 @@
-#include <doctest/doctest.h>
+#include "scanner/version_dpkg.hpp"
+#include "tests/unit/scanner/compare.hpp"
 
+#include <doctest/doctest.h>
 #include <string>
 #include <vector>
-
-#include "tests/unit/scanner/compare.hpp"
-#include "scanner/version_dpkg.hpp"
 
 using namespace kiln::scanner;
 
@@ -57,8 +56,8 @@ TEST_CASE("dpkg parses epoch, upstream and revision")
 
 TEST_CASE("strings dpkg rejects or warns about are invalid")
 {
-  for (const char* bad : {"", " ", ":1", "1:", "1-", "x:1", "99999999999:1", "1 0", "a1.0", "1.0_1", "1.0-a_b",
-                          "1.0-1:2", "latest", "1.0-"}) {
+  for (const char* bad : {"", " ", ":1", "1:", "1-", "x:1", "99999999999:1", "1 0", "a1.0", "1.0_1",
+                          "1.0-a_b", "1.0-1:2", "latest", "1.0-"}) {
     CHECK_MESSAGE(!DpkgVersion::parse(bad), "accepted \"" << bad << "\"");
   }
   CHECK(DpkgVersion::parse(" 1.0 "));

@@ -5,9 +5,12 @@
 // (skipped) with a message when an oracle is missing.
 
 #define DOCTEST_CONFIG_IMPLEMENT
-#include <doctest/doctest.h>
+#include "base/fileio.hpp"
+#include "base/strings.hpp"
+#include "scanner/version.hpp"
 
 #include <cstdio>
+#include <doctest/doctest.h>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -17,10 +20,6 @@
 #include <string>
 #include <unistd.h>
 #include <vector>
-
-#include "base/fileio.hpp"
-#include "base/strings.hpp"
-#include "scanner/version.hpp"
 
 using namespace kiln::scanner;
 
@@ -66,7 +65,10 @@ public:
   size_t below(size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(m_rng); }
   bool chance(int percent) { return below(100) < static_cast<size_t>(percent); }
   char pick(std::string_view chars) { return chars[below(chars.size())]; }
-  std::string number() { return chance(15) ? "0" + std::to_string(below(30)) : std::to_string(below(chance(80) ? 12 : 3000)); }
+  std::string number()
+  {
+    return chance(15) ? "0" + std::to_string(below(30)) : std::to_string(below(chance(80) ? 12 : 3000));
+  }
 
 private:
   std::mt19937 m_rng;
@@ -160,7 +162,8 @@ std::string pep440_version(Gen& g)
     v += "+";
     size_t segs = 1 + g.below(3);
     for (size_t i = 0; i < segs; ++i) {
-      v += (i ? std::string(1, g.pick(".-_")) : "") + (g.chance(50) ? g.number() : cased(g, g.chance(50) ? "abc" : "deb12u"));
+      v += (i ? std::string(1, g.pick(".-_")) : "") +
+           (g.chance(50) ? g.number() : cased(g, g.chance(50) ? "abc" : "deb12u"));
     }
   }
   if (g.chance(10)) {
@@ -211,7 +214,7 @@ std::optional<RefSemver> ref_parse(std::string s)
     s.erase(0, 1);
   }
   static const std::regex re(
-    R"(^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$)");
+      R"(^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$)");
   std::smatch m;
   if (!std::regex_match(s, m, re)) {
     return std::nullopt;
@@ -278,10 +281,12 @@ TEST_CASE("dpkg comparator agrees with dpkg --compare-versions")
   auto file = scratch("kiln-dpkg-pairs");
   REQUIRE(kiln::write_file_atomic(file, input, kiln::Durable::no));
   // One shell runs all the dpkg calls: "lt" first, then "eq" only if needed.
-  auto out = lines(run("while IFS=\"$(printf '\\t')\" read -r a b; do "
-                       "dpkg --compare-versions \"$a\" lt \"$b\" 2>/dev/null; r=$?; "
-                       "if [ $r = 1 ]; then dpkg --compare-versions \"$a\" eq \"$b\" 2>/dev/null; r=$((10+$?)); fi; "
-                       "echo $r; done < " + file.string()));
+  auto out =
+      lines(run("while IFS=\"$(printf '\\t')\" read -r a b; do "
+                "dpkg --compare-versions \"$a\" lt \"$b\" 2>/dev/null; r=$?; "
+                "if [ $r = 1 ]; then dpkg --compare-versions \"$a\" eq \"$b\" 2>/dev/null; r=$((10+$?)); fi; "
+                "echo $r; done < " +
+                file.string()));
   std::filesystem::remove(file);
   REQUIRE(out.size() == pairs.size());
   size_t compared = 0;
@@ -298,7 +303,8 @@ TEST_CASE("dpkg comparator agrees with dpkg --compare-versions")
       continue; // dpkg only warns (e.g. a letter first); kiln is stricter on purpose
     }
     int theirs = out[i] == "0" ? -1 : (out[i] == "10" ? 0 : 1);
-    CHECK_MESSAGE(sign(*ours) == theirs, "\"" << a << "\" vs \"" << b << "\": kiln " << *ours << ", dpkg " << theirs);
+    CHECK_MESSAGE(sign(*ours) == theirs,
+                  "\"" << a << "\" vs \"" << b << "\": kiln " << *ours << ", dpkg " << theirs);
     ++compared;
   }
   MESSAGE("dpkg: " << compared << " pairs compared, " << rejected << " rejected by both");
@@ -323,12 +329,14 @@ TEST_CASE("dpkg comparator agrees with apt_pkg on a larger batch")
   auto out = lines(run(std::string(k_python) +
                        " -c 'import sys, apt_pkg\napt_pkg.init_system()\nfor l in open(sys.argv[1]):\n"
                        " a, b = l.rstrip(\"\\n\").split(\"\\t\")\n r = apt_pkg.version_compare(a, b)\n"
-                       " print((r > 0) - (r < 0))' " + file.string()));
+                       " print((r > 0) - (r < 0))' " +
+                       file.string()));
   std::filesystem::remove(file);
   REQUIRE(out.size() == pairs.size());
   for (size_t i = 0; i < pairs.size(); ++i) {
     int ours = sign(*compare_versions(VersionScheme::dpkg, pairs[i].first, pairs[i].second));
-    CHECK_MESSAGE(std::to_string(ours) == out[i], "\"" << pairs[i].first << "\" vs \"" << pairs[i].second << "\"");
+    CHECK_MESSAGE(std::to_string(ours) == out[i],
+                  "\"" << pairs[i].first << "\" vs \"" << pairs[i].second << "\"");
   }
 }
 
@@ -346,12 +354,14 @@ TEST_CASE("PEP 440 comparator agrees with python3-packaging")
   auto file = scratch("kiln-pep440-pairs");
   REQUIRE(kiln::write_file_atomic(file, input, kiln::Durable::no));
   // One process answers every pair: "I" for an invalid side, else the sign.
-  auto out = lines(run(std::string(k_python) +
-                       " -c 'import sys\nfrom packaging.version import Version, InvalidVersion\n"
-                       "def p(s):\n try:\n  return Version(s)\n except InvalidVersion:\n  return None\n"
-                       "for l in open(sys.argv[1]):\n a, b = l.rstrip(\"\\n\").split(\"\\t\")\n x, y = p(a), p(b)\n"
-                       " print(\"%s %s %s\" % (x is not None, y is not None, \"I\" if x is None or y is None else (x > y) - (x < y)))' " +
-                       file.string()));
+  auto out =
+      lines(run(std::string(k_python) +
+                " -c 'import sys\nfrom packaging.version import Version, InvalidVersion\n"
+                "def p(s):\n try:\n  return Version(s)\n except InvalidVersion:\n  return None\n"
+                "for l in open(sys.argv[1]):\n a, b = l.rstrip(\"\\n\").split(\"\\t\")\n x, y = p(a), p(b)\n"
+                " print(\"%s %s %s\" % (x is not None, y is not None, \"I\" if x is None or y is None else "
+                "(x > y) - (x < y)))' " +
+                file.string()));
   std::filesystem::remove(file);
   REQUIRE(out.size() == pairs.size());
   size_t compared = 0;
@@ -405,7 +415,8 @@ int main(int argc, char** argv)
     return 77;
   }
   if (std::system("/usr/bin/python3 -c 'import apt_pkg, packaging.version' 2>/dev/null") != 0) {
-    std::puts("SKIP: /usr/bin/python3 lacks python3-apt or python3-packaging (scripts/install-deps.sh installs them)");
+    std::puts("SKIP: /usr/bin/python3 lacks python3-apt or python3-packaging (scripts/install-deps.sh "
+              "installs them)");
     return 77;
   }
   doctest::Context context(argc, argv);

@@ -1,17 +1,16 @@
-#include <doctest/doctest.h>
+#include "scanner/version_pep440.hpp"
+#include "tests/unit/scanner/compare.hpp"
 
+#include <doctest/doctest.h>
 #include <string>
 #include <vector>
-
-#include "tests/unit/scanner/compare.hpp"
-#include "scanner/version_pep440.hpp"
 
 using namespace kiln::scanner;
 
 TEST_CASE("PEP 440 ordering facts")
 {
-  std::vector<std::string> sorted{"1.0.dev456", "1.0a0.dev1", "1.0a1", "1.0a1.post1", "1.0b1", "1.0rc1",
-                                  "1.0", "1.0+local", "1.0.post1.dev1", "1.0.post1"};
+  std::vector<std::string> sorted{"1.0.dev456", "1.0a0.dev1", "1.0a1",     "1.0a1.post1",    "1.0b1",
+                                  "1.0rc1",     "1.0",        "1.0+local", "1.0.post1.dev1", "1.0.post1"};
   for (size_t i = 0; i + 1 < sorted.size(); ++i) {
     CHECK_MESSAGE(cmp<Pep440Version>(sorted[i], sorted[i + 1]) < 0, sorted[i] << " < " << sorted[i + 1]);
     CHECK_MESSAGE(cmp<Pep440Version>(sorted[i + 1], sorted[i]) > 0, sorted[i + 1] << " > " << sorted[i]);
@@ -39,8 +38,8 @@ TEST_CASE("PEP 440 ordering facts")
 
 TEST_CASE("strings that are not PEP 440 versions")
 {
-  for (const char* bad : {"0.2.0-n653", "2019-09-12", "1.0.x", "latest", "", "1.0+", "1.0+a..b", "1.0-", "1!", "v",
-                          "1.0 1", "-class.-jw.util.version.Version-", "1.0.post1.post2"}) {
+  for (const char* bad : {"0.2.0-n653", "2019-09-12", "1.0.x", "latest", "", "1.0+", "1.0+a..b", "1.0-", "1!",
+                          "v", "1.0 1", "-class.-jw.util.version.Version-", "1.0.post1.post2"}) {
     CHECK_MESSAGE(!Pep440Version::parse(bad), "accepted \"" << bad << "\"");
   }
   // The trap of spec §3.2: a Debian version parses, so never feed one in.

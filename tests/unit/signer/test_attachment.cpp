@@ -1,7 +1,6 @@
 #include <doctest/doctest.h>
 
 #include "signer/attachment.hpp"
-#include "signer/bundle.hpp"
 #include "signer/payload.hpp"
 
 using namespace kiln::signer;
@@ -81,22 +80,4 @@ TEST_CASE("non-OCI attachment manifests are refused")
 {
   CHECK_FALSE(parse_attachment_manifest(R"({"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","layers":[]})"));
   CHECK_FALSE(parse_attachment_manifest("garbage"));
-}
-
-TEST_CASE("bundle v0.3 and its referrer manifest")
-{
-  PrivateKey key = PrivateKey::generate_p256();
-  auto bundle = write_bundle(key, R"({"_type":"https://in-toto.io/Statement/v1"})");
-  REQUIRE(bundle);
-  auto doc = nlohmann::json::parse(*bundle);
-  CHECK(doc["mediaType"] == "application/vnd.dev.sigstore.bundle.v0.3+json");
-  CHECK(doc["verificationMaterial"]["publicKey"]["hint"] == key.public_key().hint());
-  CHECK(doc["dsseEnvelope"]["payloadType"] == "application/vnd.in-toto+json");
-  Subject subject{"application/vnd.oci.image.manifest.v1+json", Digest::of("m"), 1};
-  auto referrer = nlohmann::json::parse(write_bundle_referrer(subject, *bundle, "https://sigstore.dev/cosign/sign/v1",
-                                                              "2024-01-01T00:00:00Z"));
-  CHECK(referrer["config"]["digest"] == "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a");
-  CHECK(referrer["layers"][0]["digest"] == Digest::of(*bundle).str());
-  CHECK(referrer["subject"]["digest"] == Digest::of("m").str());
-  CHECK(referrer["annotations"]["dev.sigstore.bundle.content"] == "dsse-envelope");
 }

@@ -1,0 +1,273 @@
+#include "builder/copy.hpp"
+
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <sys/stat.h>
+
+#include <map>
+#include <memory>
+#include <set>
+
+#include <fmt/core.h>
+
+#include "base/error.hpp"
+#include "base/strings.hpp"
+#include "builder/rootpath.hpp"
+#include "oci/tar_entries.hpp"
+#include "oci/tree_walk.hpp"
+
+namespace fs = std::filesystem;
+
+namespace kiln::builder {
+
+namespace {
+
+bool has_glob(std::string_view text)
+{
+  return text.find_first_of("*?[") != std::string_view::npos;
+}
+
+// "./a/b/" -> "a/b"; "/" and "." -> "".
+std::string normalize(std::string_view path)
+{
+  std::string out;
+  for (auto part : split(path, '/')) {
+    if (part.empty() || part == ".") {
+      continue;
+    }
+    if (part == "..") {
+      if (auto slash = out.rfind('/'); slash != std::string::npos) {
+        out.erase(slash);
+      } else {
+        out.clear();
+      }
+      continue;
+    }
+    out += out.empty() ? std::string(part) : "/" + std::string(part);
+  }
+  return out;
+}
+
+std::string join(std::string_view a, std::string_view b)
+{
+  if (a.empty()) {
+    return std::string(b);
+  }
+  if (b.empty()) {
+    return std::string(a);
+  }
+  return fmt::format("{}/{}", a, b);
+}
+
+std::string parent_of(std::string_view path)
+{
+  auto slash = path.rfind('/');
+  return slash == std::string_view::npos ? std::string() : std::string(path.substr(0, slash));
+}
+
+std::string base_of(std::string_view path)
+{
+  auto slash = path.rfind('/');
+  return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
+}
+
+bool is_archive(const fs::path& file)
+{
+  unsigned char head[512] = {};
+  Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  ssize_t n = fd ? ::read(fd.get(), head, sizeof(head)) : -1;
+  if (n >= 2 && head[0] == 0x1f && head[1] == 0x8b) {
+    return true; // gzip
+  }
+  if (n >= 4 && head[0] == 0x28 && head[1] == 0xb5 && head[2] == 0x2f && head[3] == 0xfd) {
+    return true; // zstd
+  }
+  if (n >= 3 && head[0] == 'B' && head[1] == 'Z' && head[2] == 'h') {
+    return true; // bzip2
+  }
+  if (n >= 6 && head[0] == 0xfd && head[1] == '7' && head[2] == 'z' && head[3] == 'X') {
+    return true; // xz
+  }
+  return n >= 262 && std::string_view(reinterpret_cast<char*>(head) + 257, 5) == "ustar";
+}
+
+struct Walked
+{
+  std::shared_ptr<const Fd> root;
+  std::vector<oci::LayerEntry> entries; // paths relative to the source root
+};
+
+// Every entry under `dir` (relative to the source root), paths relative to the root.
+Result<std::vector<oci::LayerEntry>> walk_below(int root_fd, const std::string& dir)
+{
+  auto fd = dir.empty() ? Result<Fd>(Fd(::dup(root_fd))) : open_in_root(root_fd, dir, O_RDONLY | O_DIRECTORY);
+  if (!fd) {
+    return fail(fd.error());
+  }
+  auto walked = oci::walk_tree(fd->get());
+  if (!walked) {
+    return fail(walked.error());
+  }
+  auto shared = std::make_shared<const Fd>(std::move(*fd));
+  for (auto& entry : walked->entries) {
+    // Re-point the opener at the shared fd of this walk, then re-root paths.
+    if (entry.type == oci::EntryType::regular) {
+      entry.open = oci::opener_beneath(shared, entry.path);
+    }
+    entry.path = join(dir, entry.path);
+    if (!entry.hardlink_target.empty()) {
+      entry.hardlink_target = join(dir, entry.hardlink_target);
+    }
+  }
+  return std::move(walked->entries);
+}
+
+} // namespace
+
+std::optional<uint32_t> parse_octal_mode(std::string_view text)
+{
+  if (text.empty() || text.size() > 5) {
+    return std::nullopt;
+  }
+  uint32_t mode = 0;
+  for (char c : text) {
+    if (c < '0' || c > '7') {
+      return std::nullopt;
+    }
+    mode = mode * 8 + static_cast<uint32_t>(c - '0');
+  }
+  return mode;
+}
+
+Result<CopyPlan> plan_copy(int root_fd, const fs::path& root, SourceKind kind, const IgnoreMatcher* ignore,
+                           const CopyRequest& request, const fs::path& spool)
+{
+  bool several = request.sources.size() > 1;
+  std::string destination = normalize(request.destination);
+  bool into_dir = request.destination.ends_with('/') || request.destination_is_dir || several;
+  std::map<std::string, oci::LayerEntry> planned;
+  CopyPlan plan;
+  auto excluded = [&](const std::string& relative) {
+    if (kind == SourceKind::context && ignore != nullptr && ignore->excluded(relative)) {
+      return true;
+    }
+    for (const auto& pattern : request.excludes) {
+      if (::fnmatch(normalize(pattern).c_str(), relative.c_str(), FNM_PATHNAME) == 0) {
+        return true;
+      }
+    }
+    return false;
+  };
+  auto place = [&](oci::LayerEntry entry, const std::string& target) {
+    entry.path = target;
+    if (kind == SourceKind::context) {
+      entry.uid = 0;
+      entry.gid = 0;
+    }
+    if (request.chown) {
+      entry.uid = request.chown->first;
+      entry.gid = request.chown->second;
+    }
+    if (request.chmod && entry.type != oci::EntryType::symlink) {
+      entry.mode = *request.chmod;
+    }
+    if (entry.type == oci::EntryType::regular) {
+      ++plan.files;
+      plan.bytes += entry.size;
+    }
+    planned[entry.path] = std::move(entry);
+  };
+
+  for (const auto& raw_source : request.sources) {
+    if (raw_source.find("://") != std::string::npos) {
+      return fail(fmt::format("{} source \"{}\": kiln builds offline and does not fetch URLs; download it into "
+                              "the context first",
+                              request.extract_archives ? "ADD" : "COPY", raw_source));
+    }
+    std::string source = normalize(raw_source);
+    // The directory to walk: the literal part of the pattern before any glob.
+    std::string walk_dir;
+    for (auto part : split(source, '/')) {
+      if (has_glob(part)) {
+        break;
+      }
+      walk_dir = join(walk_dir, part);
+    }
+    if (!has_glob(source)) {
+      walk_dir = parent_of(source);
+    }
+    auto entries = walk_below(root_fd, walk_dir);
+    if (!entries) {
+      return fail(fmt::format("COPY source \"{}\": {}", raw_source, entries.error()));
+    }
+    // The entries the pattern names; directories bring their contents.
+    std::vector<std::string> matched;
+    for (const auto& entry : *entries) {
+      bool hit = source.empty() ? false
+                 : has_glob(source) ? ::fnmatch(source.c_str(), entry.path.c_str(), FNM_PATHNAME) == 0
+                                    : entry.path == source;
+      if (hit && !excluded(entry.path)) {
+        matched.push_back(entry.path);
+      }
+    }
+    if (source.empty()) {
+      matched.push_back(""); // "." or "/": the whole root's contents
+    }
+    if (matched.empty()) {
+      return fail(fmt::format("COPY source \"{}\": no such file or directory in the {}", raw_source,
+                              kind == SourceKind::context ? "build context (or excluded by the ignore file)"
+                                                          : "source filesystem"));
+    }
+    bool multi = several || matched.size() > 1 || has_glob(source);
+    for (const auto& match : matched) {
+      const oci::LayerEntry* self = nullptr;
+      for (const auto& entry : *entries) {
+        if (entry.path == match) {
+          self = &entry;
+        }
+      }
+      if (match.empty() || (self != nullptr && self->type == oci::EntryType::directory)) {
+        std::string prefix = match.empty() ? "" : match + "/";
+        for (const auto& entry : *entries) {
+          if (!entry.path.starts_with(prefix) || entry.path == match || excluded(entry.path)) {
+            continue;
+          }
+          place(entry, join(destination, entry.path.substr(prefix.size())));
+        }
+        if (self != nullptr && !destination.empty()) {
+          oci::LayerEntry top = *self;
+          place(top, destination);
+        }
+        continue;
+      }
+      std::string target = (into_dir || multi) ? join(destination, base_of(match)) : destination;
+      if (request.extract_archives && self->type == oci::EntryType::regular && is_archive(root / match)) {
+        fs::path scratch = spool / fmt::format("add-{}", planned.size());
+        fs::create_directories(scratch);
+        auto archive = oci::read_tar_entries(root / match, scratch);
+        if (!archive) {
+          return fail(fmt::format("ADD \"{}\": {}", raw_source, archive.error()));
+        }
+        for (auto& entry : archive->entries) {
+          // Extracted files keep the archive's owners, as Docker does.
+          std::string inside = entry.path;
+          entry.path = join(destination, inside);
+          if (request.chown) {
+            entry.uid = request.chown->first;
+            entry.gid = request.chown->second;
+          }
+          planned[entry.path] = std::move(entry);
+        }
+        continue;
+      }
+      place(*self, target);
+    }
+  }
+  plan.entries.reserve(planned.size());
+  for (auto& [path, entry] : planned) {
+    plan.entries.push_back(std::move(entry));
+  }
+  return plan;
+}
+
+} // namespace kiln::builder

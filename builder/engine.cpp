@@ -1,0 +1,850 @@
+#include "builder/engine.hpp"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <poll.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <fmt/core.h>
+
+#include "base/error.hpp"
+#include "base/fileio.hpp"
+#include "base/strings.hpp"
+#include "builder/copy.hpp"
+#include "builder/ignore.hpp"
+#include "builder/nsexec.hpp"
+#include "builder/parser.hpp"
+#include "builder/rootfs.hpp"
+#include "builder/rootpath.hpp"
+#include "builder/userdb.hpp"
+#include "oci/assemble.hpp"
+#include "oci/layer_writer.hpp"
+#include "oci/mediatype.hpp"
+#include "oci/transport.hpp"
+#include "oci/tree_walk.hpp"
+#include "signer/policy.hpp"
+#include "signer/source.hpp"
+
+namespace fs = std::filesystem;
+
+namespace kiln::builder {
+
+namespace {
+
+template<typename T> T must(Result<T> result, std::string_view where)
+{
+  if (!result) {
+    throw Error(where.empty() ? result.error() : fmt::format("{}: {}", where, result.error()));
+  }
+  return std::move(*result);
+}
+
+void must(Result<void> result, std::string_view where)
+{
+  if (!result) {
+    throw Error(where.empty() ? result.error() : fmt::format("{}: {}", where, result.error()));
+  }
+}
+
+std::string where(const Step& step)
+{
+  return fmt::format("{}:{}", step.source.file, step.source.line);
+}
+
+// Go's time.Duration text ("30s", "1m30s", "500ms") in nanoseconds.
+std::optional<int64_t> parse_duration(std::string_view text)
+{
+  static constexpr std::pair<std::string_view, int64_t> k_units[] = {
+    {"ns", 1}, {"us", 1000}, {"ms", 1000000}, {"s", 1000000000}, {"m", 60000000000}, {"h", 3600000000000}};
+  if (text.empty()) {
+    return std::nullopt;
+  }
+  int64_t total = 0;
+  while (!text.empty()) {
+    size_t digits = 0;
+    while (digits < text.size() && (std::isdigit(static_cast<unsigned char>(text[digits])) || text[digits] == '.')) {
+      ++digits;
+    }
+    if (digits == 0) {
+      return std::nullopt;
+    }
+    double value = std::stod(std::string(text.substr(0, digits)));
+    text.remove_prefix(digits);
+    bool found = false;
+    // Longest unit first: "ms" before "m".
+    for (auto unit : {"ns", "us", "ms", "s", "m", "h"}) {
+      std::string_view u = unit;
+      if (text.starts_with(u)) {
+        for (const auto& [name, factor] : k_units) {
+          if (name == u) {
+            total += static_cast<int64_t>(value * static_cast<double>(factor));
+          }
+        }
+        text.remove_prefix(u.size());
+        found = true;
+        break;
+      }
+    }
+    if (!found) {
+      return std::nullopt;
+    }
+  }
+  return total;
+}
+
+// A path in the stack of lower directories, top first; overlay whiteouts
+// (0/0 character devices) hide what is below them.
+struct StackLookup
+{
+  bool exists = false;
+  bool directory = false;
+  std::string content; // for regular files when asked
+};
+
+StackLookup look_up(const std::vector<fs::path>& lowers, const std::string& path, bool read)
+{
+  for (auto it = lowers.rbegin(); it != lowers.rend(); ++it) {
+    Fd root(::open(it->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!root) {
+      continue;
+    }
+    auto fd = open_in_root(root.get(), path, O_PATH | O_NOFOLLOW);
+    if (!fd) {
+      continue;
+    }
+    struct stat st;
+    if (::fstat(fd->get(), &st) != 0) {
+      continue;
+    }
+    if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
+      return {}; // a whiteout: deleted above the layers below
+    }
+    StackLookup found{true, S_ISDIR(st.st_mode), {}};
+    if (read && S_ISREG(st.st_mode)) {
+      found.content = read_in_root(root.get(), path).value_or("");
+    }
+    return found;
+  }
+  return {};
+}
+
+std::string join_path(std::string_view dir, std::string_view path)
+{
+  if (path.starts_with('/')) {
+    return std::string(path);
+  }
+  std::string base(dir.empty() ? "/" : dir);
+  if (!base.ends_with('/')) {
+    base += '/';
+  }
+  return base + std::string(path);
+}
+
+struct StageState
+{
+  oci::ImageConfig config;
+  std::vector<oci::Descriptor> layers;
+  std::vector<fs::path> lowers;
+  std::vector<std::pair<std::string, std::string>> args;
+  std::map<std::string, std::string> annotations;
+  std::optional<fs::path> flattened;
+};
+
+struct WrittenLayer
+{
+  oci::Descriptor descriptor;
+  oci::Digest diff_id;
+};
+
+class Engine
+{
+public:
+  explicit Engine(const BuildOptions& options) : m_options(options), m_map(current_id_map()) {}
+
+  ~Engine()
+  {
+    if (m_scratch) {
+      (void)remove_tree(m_scratch->path(), m_map);
+      m_scratch->release();
+    }
+  }
+
+  BuildResult run()
+  {
+    ParseOptions parse_options;
+    parse_options.file = m_options.containerfile.filename().string();
+    parse_options.build_args = m_options.build_args;
+    parse_options.target = m_options.target;
+    parse_options.target_platform.os = m_options.platform.os;
+    parse_options.target_platform.arch = m_options.platform.architecture;
+    parse_options.target_platform.variant = m_options.platform.variant;
+    Build model = parse_file(m_options.containerfile, parse_options);
+    for (const auto& diagnostic : model.diagnostics) {
+      progress(diagnostic.format());
+    }
+    load_ignore_file();
+
+    fs::path cache = m_options.cache_dir;
+    std::error_code ec;
+    fs::create_directories(cache / "tmp", ec);
+    m_scratch = std::make_unique<TempDir>(cache / "tmp", "build-");
+    ::chmod(m_scratch->path().c_str(), 0755);
+    m_work = must(oci::Layout::create(m_scratch->path() / "layout"), "");
+    m_rootfs = must(RootfsCache::open(cache / "rootfs", m_map), "");
+    if (!m_map.warning.empty()) {
+      progress(fmt::format("warning: {}", m_map.warning));
+    }
+
+    size_t needed = 0;
+    for (const auto& stage : model.stages) {
+      needed += stage.needed ? 1 : 0;
+    }
+    m_stages.resize(model.stages.size());
+    size_t number = 0;
+    for (const auto& stage : model.stages) {
+      if (!stage.needed) {
+        continue;
+      }
+      ++number;
+      StageState state = start_stage(stage, number, needed);
+      for (size_t i = 0; i < stage.steps.size(); ++i) {
+        const Step& step = stage.steps[i];
+        progress(fmt::format("[{}/{}] STEP {}/{}: {}", number, needed, i + 2, stage.steps.size() + 1, step.text));
+        run_step(state, step);
+        if (m_options.cancel_fd >= 0 && cancelled()) {
+          throw Error("build cancelled");
+        }
+      }
+      m_stages[static_cast<size_t>(stage.index)] = std::move(state);
+    }
+    StageState& final_state = *m_stages[static_cast<size_t>(model.target)];
+    return write_output(final_state);
+  }
+
+private:
+  void progress(std::string_view line) const
+  {
+    if (m_options.progress) {
+      m_options.progress(line);
+    }
+  }
+
+  bool cancelled() const
+  {
+    struct pollfd p{m_options.cancel_fd, POLLIN, 0};
+    return ::poll(&p, 1, 0) > 0;
+  }
+
+  void load_ignore_file()
+  {
+    fs::path file;
+    if (m_options.ignorefile) {
+      file = *m_options.ignorefile;
+    } else if (fs::exists(m_options.context / ".containerignore")) {
+      file = m_options.context / ".containerignore";
+    } else if (fs::exists(m_options.context / ".dockerignore")) {
+      file = m_options.context / ".dockerignore";
+    }
+    if (!file.empty()) {
+      m_ignore = must(IgnoreMatcher::load(file), "");
+    }
+  }
+
+  std::string timestamp() const { return oci::image_timestamp(m_options.epoch); }
+
+  void add_history(StageState& state, const Step& step, bool empty_layer)
+  {
+    oci::History history;
+    history.created = timestamp();
+    history.created_by = step.text;
+    history.comment = "kiln";
+    history.empty_layer = empty_layer;
+    state.config.history.push_back(std::move(history));
+  }
+
+  // Decides whether an external image may be used, before anything of it
+  // is extracted: the trust policy when there is one, else only
+  // --insecure-allow-unverified-base lets an unverified image through.
+  void check_base(const std::string& text, const oci::ImageReference& reference, oci::ImageSource& source,
+                  const std::string& context)
+  {
+    if (!m_policy_loaded) {
+      m_policy = must(signer::load_configured_policy(m_options.policy), "trust policy");
+      m_policy_loaded = true;
+    }
+    const oci::Digest& digest = source.top().digest;
+    if (!m_policy) {
+      if (m_options.trust == BaseTrust::insecure_allow_unverified) {
+        progress(fmt::format("warning: {} {}: using an unverified base (--insecure-allow-unverified-base)", context,
+                             text));
+        return;
+      }
+      throw Error(fmt::format("{} {} ({}): refused, its signature was not verified (no trust policy: see "
+                              "docs/trust-policy.md); pass --insecure-allow-unverified-base to build on it anyway",
+                              context, text, digest.short_str()));
+    }
+    signer::LayoutAttachmentSource attachments(source.layout());
+    auto decision = signer::check_image(*m_policy, reference.str(), digest, attachments, std::time(nullptr));
+    if (!decision.accepted()) {
+      throw Error(fmt::format("{} {} ({}): refused by {} (scope \"{}\"): {}", context, text, digest.short_str(),
+                              m_policy->file.string(), decision.scope, decision.reason));
+    }
+    progress(fmt::format("{} {}: verified {} ({})", context, text, digest.short_str(), decision.reason));
+  }
+
+  // Brings an external image into the work layout after the trust check;
+  // the digest checked is the one used (the tag is never resolved again).
+  oci::Image fetch_image(const std::string& text, const std::string& context)
+  {
+    auto reference = must(oci::ImageReference::parse(text), context);
+    auto source = must(oci::ImageSource::open(reference), context);
+    check_base(text, reference, source, context);
+    auto image = must(oci::load_image(source.layout(), source.top(), m_options.platform), context);
+    must(oci::copy_blobs(source.layout(), *m_work, image.descriptor), context);
+    return image;
+  }
+
+  StageState start_stage(const Stage& stage, size_t number, size_t total)
+  {
+    std::string context = fmt::format("{}:{}: FROM", stage.source.file, stage.source.line);
+    progress(fmt::format("[{}/{}] STEP 1/{}: FROM {}{}", number, total, stage.steps.size() + 1,
+                         stage.base.kind == StageBase::Kind::scratch ? "scratch" : stage.base.image,
+                         stage.name.empty() ? "" : " AS " + stage.name));
+    StageState state;
+    switch (stage.base.kind) {
+    case StageBase::Kind::scratch: {
+      state.config.architecture = m_options.platform.architecture;
+      state.config.os = m_options.platform.os;
+      state.config.variant = m_options.platform.variant;
+      fs::path empty = m_scratch->path() / "empty";
+      must(m_rootfs->make_root_owned_dir(empty), context);
+      state.lowers = {empty};
+      break;
+    }
+    case StageBase::Kind::stage: {
+      const auto& parent = m_stages.at(static_cast<size_t>(stage.base.stage));
+      if (!parent) {
+        throw Error(fmt::format("{}: stage {} was not built", context, stage.base.stage));
+      }
+      state = *parent;
+      state.args.clear();
+      break;
+    }
+    case StageBase::Kind::image: {
+      oci::Image image = fetch_image(stage.base.image, context);
+      state.config = image.config;
+      state.layers = image.manifest.layers;
+      state.lowers = {must(m_rootfs->ensure(*m_work, state.layers, state.config.diff_ids, warner()), context)};
+      state.annotations[std::string(oci::k_annotation_base_name)] = stage.base.image;
+      state.annotations[std::string(oci::k_annotation_base_digest)] = image.descriptor.digest.str();
+      if (!state.config.config.on_build.empty()) {
+        progress(fmt::format("warning: {}: the base's ONBUILD triggers are not run", context));
+        state.config.config.on_build.clear();
+      }
+      break;
+    }
+    }
+    return state;
+  }
+
+  std::function<void(const std::string&)> warner() const
+  {
+    return [this](const std::string& line) { progress(fmt::format("warning: {}", line)); };
+  }
+
+  void run_step(StageState& state, const Step& step)
+  {
+    auto& c = state.config.config;
+    switch (step.kind) {
+    case StepKind::env:
+      for (const auto& pair : step.pairs) {
+        c.set_env(pair.key, pair.value.value_or(""));
+      }
+      break;
+    case StepKind::arg:
+      for (const auto& pair : step.pairs) {
+        std::erase_if(state.args, [&](const auto& a) { return a.first == pair.key; });
+        if (pair.value) {
+          state.args.emplace_back(pair.key, *pair.value);
+        }
+      }
+      break;
+    case StepKind::label:
+      for (const auto& pair : step.pairs) {
+        c.labels[pair.key] = pair.value.value_or("");
+      }
+      break;
+    case StepKind::user:
+      c.user = step.args.at(0);
+      break;
+    case StepKind::expose:
+      c.exposed_ports.insert(step.args.begin(), step.args.end());
+      break;
+    case StepKind::volume:
+      c.volumes.insert(step.args.begin(), step.args.end());
+      break;
+    case StepKind::stopsignal:
+      c.stop_signal = step.args.at(0);
+      break;
+    case StepKind::shell:
+      c.shell = step.args;
+      break;
+    case StepKind::onbuild:
+      c.on_build.push_back(step.args.at(0));
+      break;
+    case StepKind::entrypoint:
+      c.entrypoint = command_vector(state, step);
+      if (step.resets_cmd) {
+        c.cmd.reset();
+      }
+      break;
+    case StepKind::cmd:
+      c.cmd = command_vector(state, step);
+      break;
+    case StepKind::healthcheck:
+      c.healthcheck = healthcheck(state, step);
+      break;
+    case StepKind::workdir:
+      workdir_step(state, step);
+      return;
+    case StepKind::copy:
+    case StepKind::add:
+      copy_step(state, step);
+      return;
+    case StepKind::run:
+      sandbox_step(state, step);
+      return;
+    }
+    add_history(state, step, true);
+  }
+
+  std::vector<std::string> shell_of(const StageState& state) const
+  {
+    return state.config.config.shell.value_or(std::vector<std::string>{"/bin/sh", "-c"});
+  }
+
+  std::vector<std::string> command_vector(const StageState& state, const Step& step) const
+  {
+    if (step.form == Form::exec) {
+      return step.args;
+    }
+    auto argv = shell_of(state);
+    argv.push_back(step.args.empty() ? std::string() : step.args.front());
+    return argv;
+  }
+
+  oci::Json healthcheck(const StageState& state, const Step& step) const
+  {
+    if (step.args.size() == 1 && step.args[0] == "NONE") {
+      return oci::Json{{"Test", {"NONE"}}};
+    }
+    oci::Json check = oci::Json::object();
+    std::vector<std::string> test;
+    if (step.form == Form::exec) {
+      test = {"CMD"};
+      test.insert(test.end(), step.args.begin(), step.args.end());
+    } else {
+      test = {"CMD-SHELL", step.args.empty() ? std::string() : step.args.front()};
+    }
+    (void)state;
+    check["Test"] = test;
+    for (auto [flag, key] : {std::pair{"interval", "Interval"}, {"timeout", "Timeout"},
+                             {"start-period", "StartPeriod"}, {"start-interval", "StartInterval"}}) {
+      if (auto value = step.flag(flag)) {
+        auto ns = parse_duration(*value);
+        if (!ns) {
+          throw Error(fmt::format("{}: HEALTHCHECK --{}: \"{}\" is not a duration (e.g. 30s, 1m30s)", where(step),
+                                  flag, *value));
+        }
+        check[key] = *ns;
+      }
+    }
+    if (auto retries = step.flag("retries")) {
+      auto value = parse_u64(*retries);
+      if (!value) {
+        throw Error(fmt::format("{}: HEALTHCHECK --retries: \"{}\" is not a number", where(step), *retries));
+      }
+      check["Retries"] = *value;
+    }
+    return check;
+  }
+
+  std::string absolute_workdir(const StageState& state, std::string_view path) const
+  {
+    return join_path(state.config.config.working_dir, path);
+  }
+
+  void workdir_step(StageState& state, const Step& step)
+  {
+    std::string dir = absolute_workdir(state, step.args.at(0));
+    state.config.config.working_dir = dir;
+    if (look_up(state.lowers, dir, false).exists) {
+      add_history(state, step, true);
+      return;
+    }
+    // A missing WORKDIR (and its missing parents) is created owned by the
+    // active USER, as BuildKit does (moby/buildkit#1002).
+    uint32_t uid = 0;
+    uint32_t gid = 0;
+    if (!state.config.config.user.empty()) {
+      auto user = resolve_user(state.config.config.user, look_up(state.lowers, "etc/passwd", true).content,
+                               look_up(state.lowers, "etc/group", true).content);
+      if (!user) {
+        throw Error(fmt::format("{}: WORKDIR: USER {}: {}", where(step), state.config.config.user, user.error()));
+      }
+      uid = user->uid;
+      gid = user->gid;
+    }
+    std::vector<oci::LayerEntry> entries;
+    std::string path;
+    for (auto part : split(dir, '/')) {
+      if (part.empty()) {
+        continue;
+      }
+      path += path.empty() ? std::string(part) : "/" + std::string(part);
+      if (look_up(state.lowers, path, false).exists) {
+        continue;
+      }
+      oci::LayerEntry entry;
+      entry.path = path;
+      entry.type = oci::EntryType::directory;
+      entry.mode = 0755;
+      entry.uid = uid;
+      entry.gid = gid;
+      entry.mtime = m_options.epoch.value_or(static_cast<int64_t>(std::time(nullptr)));
+      entries.push_back(std::move(entry));
+    }
+    auto layer = write_here(std::move(entries), step);
+    materialise(state, layer, step);
+    add_history(state, step, false);
+  }
+
+  std::optional<std::pair<uint32_t, uint32_t>> chown_of(const StageState& state, const Step& step) const
+  {
+    auto spec = step.flag("chown");
+    if (!spec || spec->empty()) {
+      return std::nullopt;
+    }
+    std::string passwd = look_up(state.lowers, "etc/passwd", true).content;
+    std::string group = look_up(state.lowers, "etc/group", true).content;
+    auto user = resolve_user(*spec, passwd, group);
+    if (!user) {
+      throw Error(fmt::format("{}: {} --chown={}: {}", where(step), step.instruction, *spec, user.error()));
+    }
+    return std::pair{user->uid, user->gid};
+  }
+
+  fs::path stage_rootfs(int index, const Step& step)
+  {
+    auto& source = m_stages.at(static_cast<size_t>(index));
+    if (!source) {
+      throw Error(fmt::format("{}: COPY --from: stage {} was not built", where(step), index));
+    }
+    if (!source->flattened) {
+      source->flattened = must(m_rootfs->ensure(*m_work, source->layers, source->config.diff_ids, warner()),
+                               where(step));
+    }
+    return *source->flattened;
+  }
+
+  void copy_step(StageState& state, const Step& step)
+  {
+    if (step.args.size() < 2) {
+      throw Error(fmt::format("{}: {} needs a source and a destination", where(step), step.instruction));
+    }
+    if (step.flag("parents")) {
+      throw Error(fmt::format("{}: {} --parents is not supported by kiln yet", where(step), step.instruction));
+    }
+    CopyRequest request;
+    request.sources.assign(step.args.begin(), step.args.end() - 1);
+    request.destination = absolute_workdir(state, step.args.back());
+    if (step.args.back().ends_with('/')) {
+      request.destination += '/';
+    }
+    request.destination_is_dir = look_up(state.lowers, request.destination, false).directory;
+    request.chown = chown_of(state, step);
+    if (auto mode = step.flag("chmod")) {
+      request.chmod = parse_octal_mode(*mode);
+      if (!request.chmod) {
+        throw Error(fmt::format("{}: {} --chmod={}: expected an octal mode such as 0755", where(step),
+                                step.instruction, *mode));
+      }
+    }
+    for (const auto& flag : step.flags) {
+      if (flag.name == "exclude") {
+        request.excludes.push_back(flag.value);
+      }
+    }
+    request.extract_archives = step.kind == StepKind::add && !step.from_stage && !step.from_image;
+    WrittenLayer layer;
+    if (!step.from_stage && !step.from_image) {
+      fs::path spool = m_scratch->path() / fmt::format("spool-{}", state.layers.size());
+      fs::create_directories(spool);
+      Fd context = open_dir(m_options.context, step);
+      auto plan = must(plan_copy(context.get(), m_options.context, SourceKind::context,
+                                 m_ignore ? &*m_ignore : nullptr, request, spool),
+                       where(step));
+      layer = write_here(std::move(plan.entries), step);
+    } else {
+      fs::path root;
+      if (step.from_stage) {
+        root = stage_rootfs(*step.from_stage, step);
+      } else {
+        oci::Image image = fetch_image(*step.from_image, fmt::format("{}: COPY --from", where(step)));
+        root = must(m_rootfs->ensure(*m_work, image.manifest.layers, image.config.diff_ids, warner()), where(step));
+      }
+      // Read inside the user namespace: files keep their container owners.
+      Fd root_fd = open_dir(root, step);
+      layer = write_in_namespace(step, [&]() -> Result<oci::WalkResult> {
+        auto plan = plan_copy(root_fd.get(), root, SourceKind::filesystem, nullptr, request, m_scratch->path());
+        if (!plan) {
+          return fail(plan.error());
+        }
+        oci::WalkResult walked;
+        walked.entries = std::move(plan->entries);
+        return walked;
+      });
+    }
+    materialise(state, layer, step);
+    add_history(state, step, false);
+  }
+
+  // Directories are opened here, before any user namespace: see rootfs.cpp.
+  static Fd open_dir(const fs::path& dir, const Step& step)
+  {
+    Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd) {
+      throw Error(fmt::format("{}: open \"{}\": {}", where(step), dir.string(), errno_text(errno)));
+    }
+    return fd;
+  }
+
+  oci::LayerWriteOptions layer_options() const
+  {
+    oci::LayerWriteOptions options;
+    options.compression = m_options.compression;
+    options.source_date_epoch = m_options.epoch;
+    return options;
+  }
+
+  WrittenLayer write_here(std::vector<oci::LayerEntry> entries, const Step& step)
+  {
+    auto blob = must(m_work->new_blob(), where(step));
+    auto written = must(oci::write_layer(std::move(entries), {}, layer_options(), blob), where(step));
+    return {must(blob.commit(written.media_type), where(step)), written.diff_id};
+  }
+
+  // Produces the entries inside the user namespace and writes the layer
+  // there; its bytes stream back into the work layout. nullopt: no change.
+  std::optional<WrittenLayer> write_in_namespace_maybe(const Step& step,
+                                                       const std::function<Result<oci::WalkResult>()>& produce)
+  {
+    auto blob = must(m_work->new_blob(), where(step));
+    auto options = layer_options();
+    auto result = stream_from_user_namespace(
+      m_map,
+      [&](oci::Sink& sink) -> Result<std::string> {
+        auto walked = produce();
+        if (!walked) {
+          return fail(walked.error());
+        }
+        if (walked->entries.empty() && walked->deletions.empty()) {
+          return std::string("empty");
+        }
+        auto written = oci::write_layer(std::move(walked->entries), std::move(walked->deletions), options, sink);
+        if (!written) {
+          return fail(written.error());
+        }
+        return fmt::format("{} {} {}", written->diff_id.str(), written->digest.str(), written->media_type);
+      },
+      blob);
+    std::string text = must(std::move(result), where(step));
+    if (text == "empty") {
+      return std::nullopt;
+    }
+    auto parts = split(text, ' ');
+    if (parts.size() != 3) {
+      throw Error(fmt::format("{}: layer writer answered \"{}\"", where(step), text));
+    }
+    auto digest = must(oci::Digest::parse(parts[1]), where(step));
+    oci::Descriptor descriptor = must(blob.commit(parts[2], digest), where(step));
+    return WrittenLayer{descriptor, must(oci::Digest::parse(parts[0]), where(step))};
+  }
+
+  WrittenLayer write_in_namespace(const Step& step, const std::function<Result<oci::WalkResult>()>& produce)
+  {
+    auto layer = write_in_namespace_maybe(step, produce);
+    if (!layer) {
+      // An empty COPY still records a layer, as Docker does.
+      return write_here({}, step);
+    }
+    return *layer;
+  }
+
+  // Makes a new layer part of the stage: in the image, and as a lower dir
+  // for the steps after it.
+  void materialise(StageState& state, const WrittenLayer& layer, const Step& step)
+  {
+    fs::path dir = m_scratch->path() / fmt::format("step-{}", m_step_dirs++);
+    must(m_rootfs->apply_into(dir, *m_work, layer.descriptor, layer.diff_id, warner()), where(step));
+    push_layer(state, layer, dir);
+  }
+
+  void push_layer(StageState& state, const WrittenLayer& layer, const fs::path& lower)
+  {
+    state.layers.push_back(layer.descriptor);
+    state.config.diff_ids.push_back(layer.diff_id);
+    state.lowers.push_back(lower);
+    state.flattened.reset();
+  }
+
+  std::vector<SandboxMount> run_mounts(const StageState& state, const Step& step)
+  {
+    std::vector<SandboxMount> mounts;
+    for (const auto& mount : step.mounts) {
+      std::string type = mount.get("type").value_or("bind");
+      std::string target = mount.get("target").value_or("");
+      if (type == "secret") {
+        std::string id = mount.get("id").value_or(target.empty() ? "" : fs::path(target).filename().string());
+        const BuildSecret* secret = nullptr;
+        for (const auto& s : m_options.secrets) {
+          if (s.id == id) {
+            secret = &s;
+          }
+        }
+        if (secret == nullptr) {
+          if (mount.get("required").value_or("false") == "true") {
+            throw Error(fmt::format("{}: RUN --mount=type=secret,id={}: no --secret id={} given", where(step), id,
+                                    id));
+          }
+          continue;
+        }
+        SecretMount m;
+        m.id = id;
+        m.source = secret->source;
+        m.target = target.empty() ? "/run/secrets/" + id : target;
+        mounts.emplace_back(m);
+      } else if (type == "cache") {
+        if (target.empty()) {
+          throw Error(fmt::format("{}: RUN --mount=type=cache needs a target", where(step)));
+        }
+        std::string id = mount.get("id").value_or(target);
+        CacheMount m;
+        m.source = m_options.cache_dir / "run-cache" / oci::Digest::of(id).hex().substr(0, 32);
+        m.target = absolute_workdir(state, target);
+        mounts.emplace_back(m);
+      } else if (type == "tmpfs") {
+        TmpfsMount m;
+        m.target = absolute_workdir(state, target);
+        mounts.emplace_back(m);
+      } else if (type == "bind") {
+        BindMount m;
+        std::string source = mount.get("source").value_or("/");
+        fs::path root = mount.from_stage ? stage_rootfs(*mount.from_stage, step) : m_options.context;
+        m.source = root / source.substr(source.find_first_not_of('/') == std::string::npos
+                                          ? source.size()
+                                          : source.find_first_not_of('/'));
+        m.target = absolute_workdir(state, target);
+        m.access = mount.get("readwrite").value_or("false") == "true" ? Access::read_write : Access::read_only;
+        mounts.emplace_back(m);
+      } else {
+        throw Error(fmt::format("{}: RUN --mount=type={}: unknown mount type", where(step), type));
+      }
+    }
+    return mounts;
+  }
+
+  void sandbox_step(StageState& state, const Step& step)
+  {
+    Command command;
+    if (step.form == Form::exec) {
+      command = Command::exec_form(step.args);
+    } else {
+      // Heredocs go to the shell as written: it feeds them to the command.
+      std::string script = step.args.empty() ? std::string() : step.args.front();
+      for (const auto& heredoc : step.heredocs) {
+        script += "\n" + heredoc.content + heredoc.name;
+      }
+      command = Command::shell_form(script, shell_of(state));
+    }
+    Environment env;
+    env.entries = state.config.config.env;
+    for (const auto& [key, value] : state.args) {
+      if (!state.config.config.env_value(key)) {
+        env.entries.push_back(fmt::format("{}={}", key, value));
+      }
+    }
+    RunOptions options;
+    options.workdir = state.config.config.working_dir.empty() ? "/" : state.config.config.working_dir;
+    std::string network = step.flag("network").value_or(m_options.network == Network::host ? "host" : "none");
+    if (network != "none" && network != "host" && network != "default") {
+      throw Error(fmt::format("{}: RUN --network={}: kiln offers none and host", where(step), network));
+    }
+    options.network = network == "host" ? Network::host : Network::none;
+    options.scratch_dir = m_scratch->path();
+    options.output = m_options.output;
+    options.notice = [this](std::string_view line) { progress(line); };
+    options.cancel_fd = m_options.cancel_fd;
+    RootfsLayers layers{state.lowers};
+    auto mounts = run_mounts(state, step);
+    auto result = must(builder::run(layers, command, env, User{state.config.config.user}, mounts, options), where(step));
+    if (!result.status.success()) {
+      std::string tail;
+      for (const auto& line : result.last_lines) {
+        tail += "\n  " + line;
+      }
+      throw Error(fmt::format("{}: {}: {}{}", where(step), step.text, result.status.describe(), tail),
+                  result.status.cancelled ? 130 : 1);
+    }
+    fs::path upper = result.upper.path();
+    Fd upper_fd = open_dir(upper, step);
+    auto layer = write_in_namespace_maybe(step, [&]() -> Result<oci::WalkResult> {
+      return oci::walk_tree(upper_fd.get(), oci::WalkMode::overlay_upper);
+    });
+    // The upper dir stays as the lower dir of the steps after it; the scratch
+    // directory (and with it this run dir) is removed after the build.
+    result.upper.release();
+    if (!layer) {
+      add_history(state, step, true);
+      return;
+    }
+    push_layer(state, *layer, upper);
+    add_history(state, step, false);
+  }
+
+  BuildResult write_output(StageState& state)
+  {
+    state.config.created = timestamp();
+    auto manifest = must(oci::write_image(*m_work, state.config, state.layers, state.annotations), "write image");
+    for (const auto& reference : m_options.destinations) {
+      std::string context = fmt::format("write \"{}\"", reference.str());
+      auto destination = must(oci::ImageDestination::open(reference), context);
+      must(oci::copy_blobs(*m_work, destination.layout(), manifest), context);
+      must(destination.commit(manifest), context);
+    }
+    return {manifest};
+  }
+
+  const BuildOptions& m_options;
+  IdMap m_map;
+  std::unique_ptr<TempDir> m_scratch;
+  std::optional<oci::Layout> m_work;
+  std::optional<RootfsCache> m_rootfs;
+  std::optional<IgnoreMatcher> m_ignore;
+  std::vector<std::optional<StageState>> m_stages;
+  size_t m_step_dirs = 0;
+  std::optional<signer::Policy> m_policy;
+  bool m_policy_loaded = false;
+};
+
+} // namespace
+
+BuildResult build(const BuildOptions& options)
+{
+  Engine engine(options);
+  return engine.run();
+}
+
+} // namespace kiln::builder

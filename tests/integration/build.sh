@@ -1,0 +1,146 @@
+#!/bin/sh
+# kiln build, end to end, as root and as unprivileged users: multi-stage
+# builds, step kinds, ownership, whiteouts, networking, failures.
+. "$(dirname "$0")/lib.sh"
+need umoci busybox python3
+cd "$WORK"
+export SOURCE_DATE_EPOCH=1700000000
+
+# A busybox base with a non-root user, and a base without a shell.
+mkdir -p base/bin base/etc base/tmp base/home/app
+cp "$(command -v busybox)" base/bin/busybox
+for a in sh ls cat echo mkdir rm id touch chown chmod sleep stat wget grep head; do ln -s busybox base/bin/$a; done
+printf 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\nnonroot:x:65532:65532::/home/nonroot:/bin/sh\n' > base/etc/passwd
+printf 'root:x:0:\napp:x:1000:\nnonroot:x:65532:\n' > base/etc/group
+echo keep > base/etc/keep
+echo remove > base/etc/remove-me
+chmod 1777 base/tmp
+chown 1000:1000 base/home/app
+"$KILN" import -q base -t oci:"$WORK/bases":busybox >/dev/null
+mkdir -p noshell/bin && cp "$(command -v busybox)" noshell/bin/busybox
+"$KILN" import -q noshell -t oci:"$WORK/bases":noshell >/dev/null
+chmod -R a+rX "$WORK/bases"
+
+mkdir -p ctx/src ctx/ignored
+echo 'print("hello")' > ctx/src/app.py
+echo excluded > ctx/ignored/file
+printf 'ignored\n*.log\n' > ctx/.containerignore
+echo log > ctx/debug.log
+cat > ctx/Containerfile <<CONTAINERFILE
+FROM oci:$WORK/bases:busybox AS build
+ARG GREETING=hello
+RUN mkdir -p /out && echo "\$GREETING" > /out/greeting && rm /etc/remove-me
+RUN chown 1000:1000 /out/greeting && mkdir /out/owned && chown 65532:0 /out/owned
+USER app
+RUN touch /home/app/made-by-app
+USER root
+COPY src/ /out/src/
+
+FROM oci:$WORK/bases:busybox
+COPY --from=build --chown=65532:0 /out /app
+COPY --from=build /home/app/made-by-app /app/made-by-app
+COPY . /ctx/
+USER 65532
+WORKDIR /app/work
+ENV MODE=prod
+LABEL org.example.name="kiln test" org.example.version=1
+EXPOSE 8080/tcp
+RUN ["/bin/sh", "-c", "id -u > /app/work/uid"]
+ENTRYPOINT ["/bin/cat"]
+CMD ["/app/greeting"]
+CONTAINERFILE
+
+# As root.
+d_root=$("$KILN" build -q --insecure-allow-unverified-base -t oci:"$WORK/out":root ctx) || fail "build as root"
+umoci unpack --image "$WORK/out":root bundle >/dev/null || fail "umoci unpack of a built image"
+r=bundle/rootfs
+[ "$(cat $r/app/greeting)" = hello ] || fail "ARG default in RUN"
+[ "$(stat -c %u:%g $r/app/greeting)" = 65532:0 ] || fail "COPY --from --chown: $(stat -c %u:%g $r/app/greeting)"
+[ "$(stat -c %u:%g $r/app/made-by-app)" = 1000:1000 ] || fail "file made by USER app: $(stat -c %u:%g $r/app/made-by-app)"
+[ "$(cat $r/app/work/uid)" = 65532 ] || fail "numeric USER in RUN"
+[ "$(stat -c %u $r/app/work)" = 65532 ] || fail "WORKDIR created after USER is not the user's (BuildKit)"
+[ -f $r/app/src/app.py ] || fail "COPY src/"
+[ "$(cat $r/etc/keep)" = keep ] || fail "base file lost"
+[ "$(stat -c %a $r/tmp)" = 1777 ] || fail "/tmp mode"
+[ -f $r/ctx/src/app.py ] || fail "COPY . did not copy the context"
+[ -e $r/ctx/ignored ] && fail ".containerignore: an ignored directory was copied"
+[ -e $r/ctx/debug.log ] && fail ".containerignore: *.log was copied"
+"$KILN" inspect --raw config oci:"$WORK/out":root | python3 -c '
+import json, sys
+c = json.load(sys.stdin)
+cfg = c["config"]
+assert cfg["Entrypoint"] == ["/bin/cat"], cfg
+assert cfg["Cmd"] == ["/app/greeting"], cfg
+assert cfg["User"] == "65532"
+assert cfg["WorkingDir"] == "/app/work"
+assert "MODE=prod" in cfg["Env"]
+assert cfg["Labels"]["org.example.name"] == "kiln test"
+assert "8080/tcp" in cfg["ExposedPorts"]
+assert c["created"] == "2023-11-14T22:13:20Z"
+assert all(h["created"] == "2023-11-14T22:13:20Z" for h in c["history"])
+' || fail "config of the built image"
+"$KILN" inspect --raw manifest oci:"$WORK/out":root | grep -q 'org.opencontainers.image.base.digest' ||
+  fail "base annotations missing"
+
+# A deletion in RUN becomes a whiteout: --target the stage that deleted it.
+"$KILN" build -q --insecure-allow-unverified-base --target build -t oci:"$WORK/out":stage ctx >/dev/null ||
+  fail "build --target build"
+umoci unpack --image "$WORK/out":stage stagebundle >/dev/null
+[ -e stagebundle/rootfs/etc/remove-me ] && fail "a deletion in RUN did not become a whiteout"
+[ -f stagebundle/rootfs/etc/keep ] || fail "the whiteout removed too much"
+"$KILN" inspect oci:"$WORK/out":stage | grep -q 'COPY src/' || fail "--target built the wrong stage"
+
+# The same build as an unprivileged user with a subuid range gives the same image.
+mkdir -p "$WORK/user" && chown "$ROOTLESS_USER" "$WORK/user"
+chmod -R a+rX ctx
+d_user=$(as_user "$KILN" build -q --insecure-allow-unverified-base -t oci:"$WORK/user/out":v1 "$WORK/ctx") ||
+  fail "build as $ROOTLESS_USER"
+[ "$d_user" = "$d_root" ] || fail "root and rootless builds differ: $d_root $d_user"
+
+# Exec-form RUN on a base without a shell.
+mkdir -p noshellctx
+printf 'FROM oci:%s/bases:noshell\nRUN ["/bin/busybox", "mkdir", "/made"]\n' "$WORK" > noshellctx/Containerfile
+"$KILN" build -q --insecure-allow-unverified-base -t oci:"$WORK/out":noshell noshellctx >/dev/null ||
+  fail "exec-form RUN on a shell-less base"
+umoci unpack --image "$WORK/out":noshell nsbundle >/dev/null && [ -d nsbundle/rootfs/made ] || fail "exec-form RUN result"
+
+# Networking: none cannot reach a loopback server on the host, host can.
+python3 -m http.server 18765 --bind 127.0.0.1 >/dev/null 2>&1 &
+server=$!
+sleep 1
+mkdir -p netctx
+cat > netctx/Containerfile <<CONTAINERFILE
+FROM oci:$WORK/bases:busybox
+RUN wget -q -O /reached http://127.0.0.1:18765/ || echo unreachable > /unreached
+RUN --network=host wget -q -O /reached-host http://127.0.0.1:18765/
+CONTAINERFILE
+"$KILN" build -q --insecure-allow-unverified-base -t oci:"$WORK/out":net netctx >/dev/null || { kill $server; fail "network build"; }
+kill $server
+umoci unpack --image "$WORK/out":net netbundle >/dev/null
+[ -f netbundle/rootfs/unreached ] && [ ! -s netbundle/rootfs/reached ] || fail "RUN reached the host without --network"
+[ -s netbundle/rootfs/reached-host ] || fail "RUN --network=host could not reach the host"
+
+# A failing RUN: file:line, command, exit code, output; nothing written.
+mkdir -p failctx
+printf 'FROM oci:%s/bases:busybox\nRUN echo about to fail && exit 3\n' "$WORK" > failctx/Containerfile
+if "$KILN" build --insecure-allow-unverified-base --cache-dir "$WORK/failcache" -t oci:"$WORK/failed":v1 failctx \
+  >/dev/null 2>err.txt; then
+  fail "a failing RUN did not fail the build"
+fi
+grep -q 'Containerfile:2: RUN echo about to fail && exit 3: exit code 3' err.txt || { cat err.txt; fail "failure message"; }
+grep -q 'about to fail' err.txt || fail "failure output tail"
+[ ! -e "$WORK/failed" ] || fail "a failed build wrote its destination"
+[ -z "$(ls "$WORK/failcache/tmp")" ] || fail "a failed build left scratch directories"
+
+# No trust policy: an unverified base is refused.
+expect_error "refused, its signature was not verified" env -u KILN_POLICY "$KILN" build -q -t oci:"$WORK/x":v1 ctx
+
+# An unprivileged user without a subuid range: single-id map with a warning.
+mkdir -p "$WORK/nosub"
+printf 'FROM oci:%s/bases:busybox\nRUN echo rootless > /note\n' "$WORK" > "$WORK/nosub/Containerfile"
+chown -R kiln-nosub "$WORK/nosub"
+runuser -u kiln-nosub -- env HOME=/home/kiln-nosub XDG_CACHE_HOME="$WORK/nosub/cache" \
+  "$KILN" build --insecure-allow-unverified-base -t oci:"$WORK/nosub/out":v1 "$WORK/nosub" >/dev/null 2>nosub.err ||
+  { cat nosub.err; fail "build without a subuid range"; }
+grep -q "warning" nosub.err || fail "no warning about the single-id map"
+echo ok

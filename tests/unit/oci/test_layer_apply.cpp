@@ -1,0 +1,334 @@
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "base/fileio.hpp"
+#include "oci/layer_apply.hpp"
+#include "oci/layer_writer.hpp"
+#include "layer_fixtures.hpp"
+
+using namespace kiln;
+using namespace kiln::oci;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A raw member of a hand-made (possibly hostile) tar.
+struct Member
+{
+  std::string name;
+  unsigned type;
+  std::string content;
+  std::string link;     // symlink target
+  std::string hardlink; // hardlink target
+  unsigned mode;
+
+  Member(std::string n, unsigned t = AE_IFREG, std::string c = {}, std::string l = {}, std::string h = {},
+         unsigned m = 0644)
+    : name(std::move(n)), type(t), content(std::move(c)), link(std::move(l)), hardlink(std::move(h)), mode(m)
+  {
+  }
+};
+
+std::string make_tar(const std::vector<Member>& members)
+{
+  archive* a = archive_write_new();
+  archive_write_set_format_pax_restricted(a);
+  std::string out(1 << 20, '\0');
+  size_t used = 0;
+  archive_write_open_memory(a, out.data(), out.size(), &used);
+  for (const auto& m : members) {
+    archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, m.name.c_str());
+    archive_entry_set_filetype(e, m.type);
+    archive_entry_set_perm(e, m.mode);
+    archive_entry_set_mtime(e, 1600000000, 0);
+    if (!m.link.empty()) {
+      archive_entry_set_symlink(e, m.link.c_str());
+    }
+    if (!m.hardlink.empty()) {
+      archive_entry_set_hardlink(e, m.hardlink.c_str());
+    }
+    archive_entry_set_size(e, m.type == AE_IFREG && m.hardlink.empty() ? m.content.size() : 0);
+    archive_write_header(a, e);
+    if (m.type == AE_IFREG && !m.content.empty()) {
+      archive_write_data(a, m.content.data(), m.content.size());
+    }
+    archive_entry_free(e);
+  }
+  archive_write_close(a);
+  archive_write_free(a);
+  out.resize(used);
+  return out;
+}
+
+Fd memfd(const std::string& bytes)
+{
+  Fd fd(::memfd_create("layer", MFD_CLOEXEC));
+  REQUIRE(write_all(fd.get(), bytes.data(), bytes.size()));
+  ::lseek(fd.get(), 0, SEEK_SET);
+  return fd;
+}
+
+Result<ApplyResult> apply_bytes(const fs::path& root, const std::string& bytes, ExpectedDigests expected = {})
+{
+  Fd dir(::open(root.c_str(), O_RDONLY | O_DIRECTORY));
+  ApplyOptions options;
+  options.expected = std::move(expected);
+  return apply_layer(dir.get(), memfd(bytes), "test-layer", options);
+}
+
+std::string slurp(const fs::path& path)
+{
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::string layer(std::vector<LayerEntry> entries, std::vector<Deletion> deletions = {},
+                  Compression compression = Compression::none, LayerResult* result = nullptr)
+{
+  StringSink sink;
+  LayerWriteOptions options;
+  options.compression.kind = compression;
+  auto written = write_layer(std::move(entries), std::move(deletions), options, sink);
+  REQUIRE(written);
+  if (result != nullptr) {
+    *result = *written;
+  }
+  return sink.data();
+}
+
+// A directory outside the target that no layer may touch.
+struct Sandbox
+{
+  TempDir tmp{fs::temp_directory_path()};
+  fs::path root = tmp.path() / "root";
+  fs::path outside = tmp.path() / "outside";
+  Sandbox()
+  {
+    fs::create_directories(root);
+    fs::create_directories(outside);
+    std::ofstream(outside / "secret") << "untouched";
+  }
+  void check_outside() const
+  {
+    CHECK(slurp(outside / "secret") == "untouched");
+    size_t count = 0;
+    for ([[maybe_unused]] auto& e : fs::directory_iterator(outside)) {
+      ++count;
+    }
+    CHECK(count == 1);
+    CHECK_FALSE(fs::exists(tmp.path() / "evil"));
+  }
+};
+
+} // namespace
+
+TEST_CASE("every entry type comes back from each compression with its metadata")
+{
+  auto hard_a = file("bin/tool", "#!/bin/sh\n", 04755);
+  hard_a.device = 1;
+  hard_a.inode = 9;
+  hard_a.nlink = 2;
+  hard_a.uid = 1234;
+  hard_a.gid = 5678;
+  hard_a.xattrs = {{"user.kiln", "yes"}};
+  auto hard_b = hard_a;
+  hard_b.path = "bin/tool-alias";
+  auto link = node("bin/sh", EntryType::symlink, 0777);
+  link.link_target = "tool";
+  auto dir = node("bin", EntryType::directory, 0555);
+  auto fifo = node("run/fifo", EntryType::fifo, 0600);
+  for (auto kind : {Compression::none, Compression::gzip, Compression::zstd}) {
+    Sandbox box;
+    LayerResult written;
+    auto bytes = layer({dir, hard_a, hard_b, link, fifo}, {}, kind, &written);
+    auto applied = apply_bytes(box.root, bytes, {written.diff_id, written.digest});
+    REQUIRE_MESSAGE(applied, (applied ? "" : applied.error()));
+    CHECK(applied->diff_id == written.diff_id);
+    CHECK(applied->compression == kind);
+    struct stat st;
+    REQUIRE(::lstat((box.root / "bin/tool").c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 04755);
+    CHECK(st.st_nlink == 2);
+    CHECK(st.st_mtime == k_fixture_mtime);
+    if (::geteuid() == 0) {
+      CHECK(st.st_uid == 1234);
+      CHECK(st.st_gid == 5678);
+      for (const auto& r : applied->unapplied) {
+        FAIL_CHECK("unapplied as root: " << r.path);
+      }
+    }
+    struct stat alias;
+    REQUIRE(::lstat((box.root / "bin/tool-alias").c_str(), &alias) == 0);
+    CHECK(alias.st_ino == st.st_ino);
+    CHECK(fs::read_symlink(box.root / "bin/sh") == "tool");
+    REQUIRE(::lstat((box.root / "bin").c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0555);
+    CHECK(st.st_mtime == k_fixture_mtime);
+    REQUIRE(::lstat((box.root / "run/fifo").c_str(), &st) == 0);
+    CHECK(S_ISFIFO(st.st_mode));
+    char value[16] = {};
+    if (::getxattr((box.root / "bin/tool").c_str(), "user.kiln", value, sizeof(value)) > 0) {
+      CHECK(std::string(value) == "yes");
+    }
+  }
+}
+
+TEST_CASE("whiteouts remove lower paths and opaque markers empty lower directories")
+{
+  Sandbox box;
+  REQUIRE(apply_bytes(box.root, layer({node("a", EntryType::directory), file("a/x", "x"), file("a/y", "y"),
+                                 node("b", EntryType::directory), file("b/keep", "k"), file("c", "c")})));
+  auto second = layer({node("a", EntryType::directory), file("a/z", "z")},
+                      {{"a", DeletionKind::opaque}, {"b", DeletionKind::path}, {"c", DeletionKind::path},
+                       {"never-existed", DeletionKind::path}});
+  REQUIRE(apply_bytes(box.root, second));
+  CHECK(fs::exists(box.root / "a/z"));
+  CHECK_FALSE(fs::exists(box.root / "a/x"));
+  CHECK_FALSE(fs::exists(box.root / "a/y"));
+  CHECK_FALSE(fs::exists(box.root / "b"));
+  CHECK_FALSE(fs::exists(box.root / "c"));
+  CHECK_FALSE(fs::exists(box.root / "a/.wh..wh..opq"));
+}
+
+TEST_CASE("an opaque marker after the layer's own entries keeps them")
+{
+  Sandbox box;
+  REQUIRE(apply_bytes(box.root, layer({node("d", EntryType::directory), file("d/old", "o")})));
+  REQUIRE(apply_bytes(box.root, make_tar({{"d/new/deep", AE_IFREG, "n"}, {"d/.wh..wh..opq"}})));
+  CHECK(fs::exists(box.root / "d/new/deep"));
+  CHECK_FALSE(fs::exists(box.root / "d/old"));
+}
+
+TEST_CASE("escape: .. components stay inside the target")
+{
+  Sandbox box;
+  auto r = apply_bytes(box.root, make_tar({{"../evil", AE_IFREG, "x"}, {"a/../../../evil2", AE_IFREG, "y"}}));
+  CHECK(r);
+  CHECK(fs::exists(box.root / "evil"));
+  CHECK(fs::exists(box.root / "evil2"));
+  box.check_outside();
+}
+
+TEST_CASE("escape: absolute paths land inside the target")
+{
+  Sandbox box;
+  std::string abs = (box.outside / "planted").string();
+  auto r = apply_bytes(box.root, make_tar({{abs, AE_IFREG, "x"}}));
+  CHECK(r);
+  CHECK(fs::exists(box.root / fs::path(abs).relative_path()));
+  box.check_outside();
+}
+
+TEST_CASE("escape: a symlink planted by an earlier entry is not written through")
+{
+  Sandbox box;
+  auto r = apply_bytes(box.root, make_tar({{"link", AE_IFLNK, "", box.outside.string(), "", 0777},
+                                     {"link/planted", AE_IFREG, "x"},
+                                     {"rel", AE_IFLNK, "", "../../../../../../" + box.outside.string(), "", 0777},
+                                     {"rel/planted2", AE_IFREG, "y"}}));
+  (void)r; // refused or neutralised: either way nothing outside changes
+  box.check_outside();
+}
+
+TEST_CASE("escape: a symlink planted by an earlier layer is not written through")
+{
+  Sandbox box;
+  REQUIRE(apply_bytes(box.root, make_tar({{"etc", AE_IFLNK, "", box.outside.string(), "", 0777},
+                                    {"secret", AE_IFLNK, "", (box.outside / "secret").string(), "", 0777}})));
+  (void)apply_bytes(box.root, make_tar({{"etc/passwd", AE_IFREG, "x"}}));
+  // A regular file over a symlink replaces the link, never its target.
+  REQUIRE(apply_bytes(box.root, make_tar({{"secret", AE_IFREG, "replaced"}})));
+  CHECK(slurp(box.root / "secret") == "replaced");
+  CHECK_FALSE(fs::is_symlink(box.root / "secret"));
+  box.check_outside();
+}
+
+TEST_CASE("escape: hardlinks cannot reach outside the target")
+{
+  Sandbox box;
+  auto r = apply_bytes(box.root, make_tar({{"h", AE_IFREG, "", "", "../outside/secret"}}));
+  CHECK_FALSE(r);
+  r = apply_bytes(box.root, make_tar({{"h2", AE_IFREG, "", "", (box.outside / "secret").string()}}));
+  CHECK_FALSE(r);
+  // Through a symlink: the link itself is linked, not its target.
+  r = apply_bytes(box.root, make_tar({{"s", AE_IFLNK, "", (box.outside / "secret").string(), "", 0777},
+                                {"h3", AE_IFREG, "", "", "s"}}));
+  REQUIRE(r);
+  CHECK(fs::is_symlink(box.root / "h3"));
+  struct stat in, out;
+  REQUIRE(::stat((box.outside / "secret").c_str(), &out) == 0);
+  CHECK(out.st_nlink == 1);
+  REQUIRE(::lstat((box.root / "h3").c_str(), &in) == 0);
+  CHECK(in.st_ino != out.st_ino);
+  box.check_outside();
+}
+
+TEST_CASE("escape: a symlink replaced by a directory becomes a real directory")
+{
+  Sandbox box;
+  auto r = apply_bytes(box.root, make_tar({{"d", AE_IFLNK, "", box.outside.string(), "", 0777},
+                                     {"d", AE_IFDIR, "", "", "", 0755},
+                                     {"d/file", AE_IFREG, "inside"}}));
+  REQUIRE(r);
+  CHECK(fs::is_directory(fs::symlink_status(box.root / "d")));
+  CHECK(slurp(box.root / "d/file") == "inside");
+  box.check_outside();
+}
+
+TEST_CASE("escape: whiteouts cannot delete outside the target")
+{
+  Sandbox box;
+  REQUIRE(apply_bytes(box.root, make_tar({{"link", AE_IFLNK, "", box.outside.string(), "", 0777}})));
+  // Refused or neutralised: either way nothing outside changes.
+  (void)apply_bytes(box.root, make_tar({{"link/.wh.secret"}, {"../.wh.outside"}}));
+  (void)apply_bytes(box.root, make_tar({{"link/.wh..wh..opq"}}));
+  box.check_outside();
+}
+
+TEST_CASE("corrupted and truncated streams fail with a clear error")
+{
+  LayerResult written;
+  std::string text;
+  for (int i = 0; i < 20000; ++i) {
+    text += "some line " + std::to_string(i) + "\n";
+  }
+  for (auto kind : {Compression::gzip, Compression::zstd, Compression::none}) {
+    auto bytes = layer({file("f", text)}, {}, kind, &written);
+    Sandbox box;
+    auto truncated = apply_bytes(box.root, bytes.substr(0, bytes.size() / 2));
+    REQUIRE_FALSE(truncated);
+    CHECK(truncated.error().find("test-layer") != std::string::npos);
+    auto corrupt = bytes;
+    corrupt[corrupt.size() / 2] ^= 0x55;
+    auto damaged = apply_bytes(box.root, corrupt, {written.diff_id, std::nullopt});
+    REQUIRE_FALSE(damaged);
+    auto wrong = apply_bytes(box.root, bytes, {Digest::of("something else"), std::nullopt});
+    REQUIRE_FALSE(wrong);
+    CHECK(wrong.error().find("diff_id mismatch") != std::string::npos);
+    auto wrong_blob = apply_bytes(box.root, bytes, {std::nullopt, Digest::of("other")});
+    REQUIRE_FALSE(wrong_blob);
+    CHECK(wrong_blob.error().find("blob digest mismatch") != std::string::npos);
+  }
+}
+
+TEST_CASE("member paths are cleaned lexically")
+{
+  CHECK(clean_member_path("./a/b/") == "a/b");
+  CHECK(clean_member_path("/etc/passwd") == "etc/passwd");
+  CHECK(clean_member_path("../../x") == "x");
+  CHECK(clean_member_path("a/../../b") == "b");
+  CHECK(clean_member_path("./") == "");
+  CHECK(clean_member_path("a//b/./c") == "a/b/c");
+}
