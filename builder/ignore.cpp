@@ -117,6 +117,13 @@ std::string_view trim(std::string_view s)
   return s;
 }
 
+Token make_token(Token::Kind kind)
+{
+  Token t;
+  t.kind = kind;
+  return t;
+}
+
 Result<Pattern> compile(std::string cleaned, bool exclusion)
 {
   Pattern p;
@@ -140,27 +147,27 @@ Result<Pattern> compile(std::string cleaned, bool exclusion)
           if (p.type == Pattern::Type::exact) {
             p.type = Pattern::Type::prefix;
           } else {
-            p.tokens.push_back(Token{Token::Kind::tail});
+            p.tokens.push_back(make_token(Token::Kind::tail));
             p.type = Pattern::Type::regexp;
           }
         } else {
-          p.tokens.push_back(Token{Token::Kind::dirs});
+          p.tokens.push_back(make_token(Token::Kind::dirs));
           p.type = Pattern::Type::regexp;
         }
         if (step == 0) {
           p.type = Pattern::Type::suffix;
         }
       } else {
-        p.tokens.push_back(Token{Token::Kind::star});
+        p.tokens.push_back(make_token(Token::Kind::star));
         p.type = Pattern::Type::regexp;
       }
     } else if (c == '?') {
-      p.tokens.push_back(Token{Token::Kind::one});
+      p.tokens.push_back(make_token(Token::Kind::one));
       p.type = Pattern::Type::regexp;
     } else if (c == '\\') {
       literal(i < s.size() ? s[i++] : '\\');
     } else if (c == '[') {
-      Token t{Token::Kind::klass};
+      Token t = make_token(Token::Kind::klass);
       if (i < s.size() && s[i] == '^') {
         t.negated = true;
         ++i;

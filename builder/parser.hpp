@@ -3,6 +3,7 @@
 // builder::parse: Containerfile text -> the typed model (builder/model.hpp).
 // Reads nothing but the text it is given; the caller reads the file.
 
+#include "builder/diagnostic.hpp"
 #include "builder/model.hpp"
 #include "builder/scope.hpp"
 

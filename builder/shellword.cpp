@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <fmt/core.h>
+#include <locale.h>
+#include <wctype.h>
 
 namespace kiln::builder {
 
@@ -27,6 +29,35 @@ bool is_digit(char c)
 bool is_name_char(char c)
 {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_';
+}
+
+// Docker's names take any Unicode letter or digit (Go's unicode.IsLetter and
+// IsDigit). Returns the byte length of the UTF-8 sequence at the start of
+// text when it encodes one, else 0. glibc's C.UTF-8 locale classifies.
+size_t unicode_letter_width(std::string_view text)
+{
+  static const locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(nullptr));
+  auto lead = static_cast<unsigned char>(text[0]);
+  if (utf8 == static_cast<locale_t>(nullptr) || lead < 0xC2 || lead > 0xF4) {
+    return 0;
+  }
+  size_t width = lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+  if (text.size() < width) {
+    return 0;
+  }
+  char32_t cp = lead & (width == 2 ? 0x1F : width == 3 ? 0x0F : 0x07);
+  for (size_t i = 1; i < width; ++i) {
+    auto cont = static_cast<unsigned char>(text[i]);
+    if ((cont & 0xC0) != 0x80) {
+      return 0;
+    }
+    cp = (cp << 6) | (cont & 0x3F);
+  }
+  bool overlong = (width == 3 && cp < 0x800) || (width == 4 && cp < 0x10000);
+  if (overlong || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+    return 0;
+  }
+  return iswalnum_l(static_cast<wint_t>(cp), utf8) ? width : 0;
 }
 
 bool is_special_param(char c)
@@ -323,8 +354,17 @@ private:
       ++m_pos;
       return std::string(1, c);
     }
-    while (!at_end() && is_name_char(peek())) {
-      out += m_text[m_pos++];
+    while (!at_end()) {
+      if (is_name_char(peek())) {
+        out += m_text[m_pos++];
+        continue;
+      }
+      size_t width = unicode_letter_width(m_text.substr(m_pos));
+      if (width == 0) {
+        break;
+      }
+      out += m_text.substr(m_pos, width);
+      m_pos += width;
     }
     return out;
   }

@@ -45,6 +45,14 @@ TEST_CASE("$V and ${V} expand; an unset variable is empty")
   CHECK(word("$ A", v) == "$ A");
 }
 
+TEST_CASE("names take Unicode letters, as Go's unicode.IsLetter does, but not punctuation")
+{
+  auto v = vars({{"caf\xC3\xA9", "coffee"}, {"X", "x"}});
+  CHECK(word("$caf\xC3\xA9!", v) == "coffee!");
+  CHECK(word("$X\xE2\x80\xA6", v) == "x\xE2\x80\xA6");
+  CHECK(word("$X\xC3", v) == "x\xC3");
+}
+
 TEST_CASE("the modifiers distinguish unset from empty as the reference says")
 {
   auto v = vars({{"SET", "x"}, {"EMPTY", ""}});
