@@ -13,6 +13,7 @@
 #include "base/fileio.hpp"
 #include "base/strings.hpp"
 #include "builder/copy.hpp"
+#include "builder/flags.hpp"
 #include "builder/ignore.hpp"
 #include "builder/nsexec.hpp"
 #include "builder/parser.hpp"
@@ -51,47 +52,6 @@ void must(Result<void> result, std::string_view where)
 std::string where(const Step& step)
 {
   return fmt::format("{}:{}", step.source.file, step.source.line);
-}
-
-// Go's time.Duration text ("30s", "1m30s", "500ms") in nanoseconds.
-std::optional<int64_t> parse_duration(std::string_view text)
-{
-  static constexpr std::pair<std::string_view, int64_t> k_units[] = {
-    {"ns", 1}, {"us", 1000}, {"ms", 1000000}, {"s", 1000000000}, {"m", 60000000000}, {"h", 3600000000000}};
-  if (text.empty()) {
-    return std::nullopt;
-  }
-  int64_t total = 0;
-  while (!text.empty()) {
-    size_t digits = 0;
-    while (digits < text.size() && (std::isdigit(static_cast<unsigned char>(text[digits])) || text[digits] == '.')) {
-      ++digits;
-    }
-    if (digits == 0) {
-      return std::nullopt;
-    }
-    double value = std::stod(std::string(text.substr(0, digits)));
-    text.remove_prefix(digits);
-    bool found = false;
-    // Longest unit first: "ms" before "m".
-    for (auto unit : {"ns", "us", "ms", "s", "m", "h"}) {
-      std::string_view u = unit;
-      if (text.starts_with(u)) {
-        for (const auto& [name, factor] : k_units) {
-          if (name == u) {
-            total += static_cast<int64_t>(value * static_cast<double>(factor));
-          }
-        }
-        text.remove_prefix(u.size());
-        found = true;
-        break;
-      }
-    }
-    if (!found) {
-      return std::nullopt;
-    }
-  }
-  return total;
 }
 
 // A path in the stack of lower directories, top first; overlay whiteouts
@@ -453,7 +413,7 @@ private:
     for (auto [flag, key] : {std::pair{"interval", "Interval"}, {"timeout", "Timeout"},
                              {"start-period", "StartPeriod"}, {"start-interval", "StartInterval"}}) {
       if (auto value = step.flag(flag)) {
-        auto ns = parse_duration(*value);
+        auto ns = parse_go_duration(*value);
         if (!ns) {
           throw Error(fmt::format("{}: HEALTHCHECK --{}: \"{}\" is not a duration (e.g. 30s, 1m30s)", where(step),
                                   flag, *value));

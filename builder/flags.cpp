@@ -219,15 +219,14 @@ Mount parse_mount(std::string_view value, SourcePos pos, const ParseContext& con
 }
 
 // Go's time.ParseDuration for the positive durations HEALTHCHECK takes:
-// "0" or a sequence of DECIMAL UNIT, units ns us µs ms s m h; at least 1ms
-// unless zero.
-bool valid_healthcheck_duration(std::string_view s)
+// "0" or a sequence of DECIMAL UNIT, units ns us µs ms s m h.
+std::optional<int64_t> parse_go_duration(std::string_view s)
 {
   if (s == "0") {
-    return true;
+    return 0;
   }
   if (s.empty()) {
-    return false;
+    return std::nullopt;
   }
   double total_ns = 0;
   size_t i = 0;
@@ -237,7 +236,7 @@ bool valid_healthcheck_duration(std::string_view s)
       ++i;
     }
     if (i == start) {
-      return false;
+      return std::nullopt;
     }
     double number = std::strtod(std::string(s.substr(start, i - start)).c_str(), nullptr);
     size_t unit_start = i;
@@ -253,11 +252,18 @@ bool valid_healthcheck_duration(std::string_view s)
                    : unit == "h"                         ? 3600e9
                                                          : 0;
     if (scale == 0) {
-      return false;
+      return std::nullopt;
     }
     total_ns += number * scale;
   }
-  return total_ns == 0 || total_ns >= 1e6;
+  return static_cast<int64_t>(total_ns);
+}
+
+// Zero or at least 1ms, as Docker requires of HEALTHCHECK durations.
+bool valid_healthcheck_duration(std::string_view text)
+{
+  auto ns = parse_go_duration(text);
+  return ns && (*ns == 0 || *ns >= 1000000);
 }
 
 } // namespace kiln::builder

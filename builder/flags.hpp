@@ -1,5 +1,8 @@
 #pragma once
 
+#include <cstdint>
+#include <optional>
+
 // The --flags each instruction accepts, as in the Dockerfile reference, and
 // their checking: unknown flags, missing values, duplicates, booleans.
 
@@ -34,6 +37,8 @@ struct RawFlag
 // Throws ParseError at the offending flag.
 std::vector<RawFlag> check_flags(const LogicalLine& line, const Head& head, const ParseContext& context);
 
+// Go's time.ParseDuration syntax ("30s", "1m30s", "500ms") in nanoseconds.
+std::optional<int64_t> parse_go_duration(std::string_view text);
 // A HEALTHCHECK duration: Go's time.ParseDuration syntax, zero or at least 1ms.
 bool valid_healthcheck_duration(std::string_view text);
 

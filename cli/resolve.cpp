@@ -18,20 +18,11 @@ oci::ImageSource open_source(std::string_view text)
 
 oci::CompressionOptions compression_option(const Args& args, std::string_view command)
 {
-  oci::CompressionOptions options;
-  auto parsed = oci::parse_compression(args.get("compression").value_or("gzip"));
-  if (!parsed) {
-    throw Error(fmt::format("{}: --compression: {}", command, parsed.error()));
+  auto options = oci::compression_options(args.get("compression"), args.get("compression-level"));
+  if (!options) {
+    throw Error(fmt::format("{}: {}", command, options.error()));
   }
-  options.kind = *parsed;
-  if (auto level = args.get("compression-level")) {
-    auto value = parse_u64(*level);
-    if (!value || *value > 99) {
-      throw Error(fmt::format("{}: --compression-level takes a number, got \"{}\"", command, *level));
-    }
-    options.level = static_cast<int>(*value);
-  }
-  return options;
+  return *options;
 }
 
 oci::Platform platform_option(const Args& args)

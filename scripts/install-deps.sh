@@ -6,7 +6,7 @@ set -eu
 BUILD_PACKAGES="meson ninja-build pkg-config g++ cmake
   libarchive-dev libssl-dev libzstd-dev libboost-filesystem-dev libfmt-dev
   libtomlplusplus-dev doctest-dev nlohmann-json3-dev libsodium-dev
-  libexpected-dev libdeflate-dev libisal-dev libcurl4-openssl-dev"
+  libexpected-dev libisal-dev libcurl4-openssl-dev"
 # Peers used as test oracles (see ../shared/peers.md) and tools the
 # integration tests drive.
 TEST_PACKAGES="skopeo umoci oci-image-tool uidmap fuse-overlayfs mmdebstrap
