@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <random>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -84,6 +85,33 @@ Result<void> write_all(int fd, const void* data, size_t size)
     size -= static_cast<size_t>(n);
   }
   return {};
+}
+
+Result<std::vector<std::string>> list_directory(int dir_fd)
+{
+  int copy = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR* dir = copy < 0 ? nullptr : ::fdopendir(copy);
+  if (dir == nullptr) {
+    int err = errno;
+    if (copy >= 0) {
+      ::close(copy);
+    }
+    return fail(errno_text(err));
+  }
+  std::vector<std::string> names;
+  errno = 0;
+  while (struct dirent* entry = ::readdir(dir)) {
+    std::string_view name = entry->d_name;
+    if (name != "." && name != "..") {
+      names.emplace_back(name);
+    }
+  }
+  int err = errno;
+  ::closedir(dir);
+  if (err != 0) {
+    return fail(errno_text(err));
+  }
+  return names;
 }
 
 Result<void> fsync_dir(const fs::path& dir)

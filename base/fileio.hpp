@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.hpp"
 
@@ -45,6 +46,11 @@ Result<void> write_file_atomic(const std::filesystem::path& path,
 
 // Writes all of data to fd, retrying on EINTR and short writes.
 Result<void> write_all(int fd, const void* data, size_t size);
+
+// The names in an open directory, without "." and "..", in readdir order.
+// Lists through a fresh open file description of dir_fd: a dup would share,
+// and start at, the offset an earlier listing left at the end.
+Result<std::vector<std::string>> list_directory(int dir_fd);
 
 // fsync on a directory so that a rename inside it is durable.
 Result<void> fsync_dir(const std::filesystem::path& dir);

@@ -28,34 +28,6 @@ std::string join(const std::string& prefix, const std::string& name)
   return prefix.empty() ? name : prefix + "/" + name;
 }
 
-Result<std::vector<std::string>> list_dir(int dir_fd)
-{
-  // A fresh open file description: a dup would share (and start at) the
-  // offset an earlier listing left at the end.
-  int dup = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  DIR* dir = dup < 0 ? nullptr : ::fdopendir(dup);
-  if (dir == nullptr) {
-    if (dup >= 0) {
-      ::close(dup);
-    }
-    return fail(errno_text(errno));
-  }
-  std::vector<std::string> names;
-  errno = 0;
-  while (struct dirent* e = ::readdir(dir)) {
-    std::string_view name = e->d_name;
-    if (name != "." && name != "..") {
-      names.emplace_back(name);
-    }
-  }
-  int err = errno;
-  ::closedir(dir);
-  if (err != 0) {
-    return fail(errno_text(err));
-  }
-  return names;
-}
-
 SnapshotEntry entry_of(int dir_fd, const std::string& name, const struct stat& st)
 {
   SnapshotEntry entry{st.st_ino, st.st_mode, st.st_ctim, {}};
@@ -112,7 +84,7 @@ void remove_entry(int dir_fd, const std::string& name)
   if (S_ISDIR(st.st_mode)) {
     Fd sub(::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (sub) {
-      if (auto names = list_dir(sub.get())) {
+      if (auto names = list_directory(sub.get())) {
         for (const auto& child : *names) {
           remove_entry(sub.get(), child);
         }
@@ -209,7 +181,7 @@ Result<Fd> make_dir_like(int dst_dir, const std::string& name, int src_fd, const
 
 Result<void> apply_layer(int src, int dst, const std::string& prefix)
 {
-  auto names = list_dir(src);
+  auto names = list_directory(src);
   if (!names) {
     return fail(fmt::format("read layer directory \"/{}\": {}", prefix, names.error()));
   }
@@ -218,7 +190,7 @@ Result<void> apply_layer(int src, int dst, const std::string& prefix)
     opaque = opaque || name == k_opaque_marker || name == k_fuse_opaque_marker;
   }
   if (opaque) {
-    if (auto existing = list_dir(dst)) {
+    if (auto existing = list_directory(dst)) {
       for (const auto& name : *existing) {
         remove_entry(dst, name);
       }
@@ -272,7 +244,7 @@ Result<void> apply_layer(int src, int dst, const std::string& prefix)
 
 Result<void> record(int dir_fd, const std::string& prefix, Snapshot& snapshot)
 {
-  auto names = list_dir(dir_fd);
+  auto names = list_directory(dir_fd);
   if (!names) {
     return fail(fmt::format("read \"/{}\": {}", prefix, names.error()));
   }
@@ -330,7 +302,7 @@ public:
 
   Result<void> walk(int dir_fd, const std::string& prefix, UpperCursor& upper, bool below_new)
   {
-    auto names = list_dir(dir_fd);
+    auto names = list_directory(dir_fd);
     if (!names) {
       return fail(fmt::format("read \"/{}\": {}", prefix, names.error()));
     }

@@ -56,31 +56,12 @@ public:
 
   Result<void> walk(int dir_fd, const std::string& prefix)
   {
-    // A fresh open file description: a dup would share (and start at) the
-    // offset an earlier listing left at the end.
-    int dup = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    DIR* dir = dup < 0 ? nullptr : ::fdopendir(dup);
-    if (dir == nullptr) {
-      if (dup >= 0) {
-        ::close(dup);
-      }
+    auto listed = list_directory(dir_fd);
+    if (!listed) {
       return fail(fmt::format("read directory \"{}\" of the upper dir: {}", prefix.empty() ? "/" : prefix,
-                              errno_text(errno)));
+                              listed.error()));
     }
-    std::vector<std::string> names;
-    errno = 0;
-    while (struct dirent* e = ::readdir(dir)) {
-      std::string_view name = e->d_name;
-      if (name != "." && name != "..") {
-        names.emplace_back(name);
-      }
-    }
-    int err = errno;
-    ::closedir(dir);
-    if (err != 0) {
-      return fail(fmt::format("read directory \"{}\" of the upper dir: {}", prefix.empty() ? "/" : prefix,
-                              errno_text(err)));
-    }
+    std::vector<std::string> names = std::move(*listed);
     for (const auto& name : names) {
       std::string path = prefix.empty() ? name : prefix + "/" + name;
       if (name == k_opaque_marker || name == k_fuse_opaque_marker) {

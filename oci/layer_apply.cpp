@@ -341,22 +341,7 @@ private:
 
   static std::vector<std::string> list_dir(int dir_fd)
   {
-    std::vector<std::string> names;
-    int copy = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    DIR* dir = copy < 0 ? nullptr : ::fdopendir(copy);
-    if (dir == nullptr) {
-      if (copy >= 0) {
-        ::close(copy);
-      }
-      return names;
-    }
-    while (dirent* d = ::readdir(dir)) {
-      if (std::strcmp(d->d_name, ".") != 0 && std::strcmp(d->d_name, "..") != 0) {
-        names.emplace_back(d->d_name);
-      }
-    }
-    ::closedir(dir);
-    return names;
+    return list_directory(dir_fd).value_or(std::vector<std::string>{});
   }
 
   Result<void> whiteout(const std::string& parent, const std::string& name)

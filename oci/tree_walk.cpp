@@ -100,21 +100,11 @@ struct Walker
 
   Result<void> walk(int dir_fd, const std::string& prefix)
   {
-    int dup_fd = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
-    DIR* dir = dup_fd < 0 ? nullptr : ::fdopendir(dup_fd);
-    if (dir == nullptr) {
-      if (dup_fd >= 0) {
-        ::close(dup_fd);
-      }
-      return fail(fmt::format("read directory \"{}\": {}", prefix.empty() ? "." : prefix, errno_text(errno)));
+    auto listed = list_directory(dir_fd);
+    if (!listed) {
+      return fail(fmt::format("read directory \"{}\": {}", prefix.empty() ? "." : prefix, listed.error()));
     }
-    std::vector<std::string> names;
-    while (dirent* d = ::readdir(dir)) {
-      if (std::strcmp(d->d_name, ".") != 0 && std::strcmp(d->d_name, "..") != 0) {
-        names.emplace_back(d->d_name);
-      }
-    }
-    ::closedir(dir);
+    std::vector<std::string> names = std::move(*listed);
     // Sorted here only so errors are reported in a stable order; the layer
     // writer sorts the full list itself.
     std::sort(names.begin(), names.end());

@@ -51,7 +51,7 @@ Result<StoredAttachment> store_attachment(const oci::Layout& layout, const oci::
                                           std::string_view blob, const SameSigner& same_signer,
                                           Replace replace)
 {
-  StoredAttachment stored{image, attachment_tag(image, kind), image, false};
+  StoredAttachment stored{image, attachment_tag(image, kind), image, false, {}};
   auto updated = layout.update_index([&](oci::ImageIndex& index) -> Result<void> {
     std::vector<AttachmentLayer> existing;
     auto entry = std::find_if(index.manifests.begin(), index.manifests.end(), [&](const oci::Descriptor& d) {
