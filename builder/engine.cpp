@@ -140,6 +140,24 @@ public:
     parse_options.target_platform.os = m_options.platform.os;
     parse_options.target_platform.arch = m_options.platform.architecture;
     parse_options.target_platform.variant = m_options.platform.variant;
+    // Variables in a stage see the base image's ENV (ENV PATH=/x:$PATH), as in
+    // Docker. Only the config is read here; the trust check still comes
+    // before anything of the image is extracted, at the stage's start.
+    parse_options.base_env = [this](const std::string& text) -> std::optional<EnvList> {
+      auto reference = oci::ImageReference::parse(text);
+      auto source = reference ? oci::ImageSource::open(*reference) : Result<oci::ImageSource>(fail(""));
+      auto image = source ? oci::load_image(source->layout(), source->top(), m_options.platform)
+                          : Result<oci::Image>(fail(""));
+      if (!image) {
+        return std::nullopt; // the stage's start reports why
+      }
+      EnvList env;
+      for (const auto& entry : image->config.config.env) {
+        size_t eq = entry.find('=');
+        env.emplace_back(entry.substr(0, eq), eq == std::string::npos ? "" : entry.substr(eq + 1));
+      }
+      return env;
+    };
     Build model = parse_file(m_options.containerfile, parse_options);
     for (const auto& diagnostic : model.diagnostics) {
       progress(diagnostic.format());

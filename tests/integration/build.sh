@@ -42,7 +42,7 @@ COPY --from=build /home/app/made-by-app /app/made-by-app
 COPY . /ctx/
 USER 65532
 WORKDIR /app/work
-ENV MODE=prod
+ENV MODE=prod PATH=/app/bin:\$PATH
 LABEL org.example.name="kiln test" org.example.version=1
 EXPOSE 8080/tcp
 RUN ["/bin/sh", "-c", "id -u > /app/work/uid"]
@@ -74,6 +74,7 @@ assert cfg["Cmd"] == ["/app/greeting"], cfg
 assert cfg["User"] == "65532"
 assert cfg["WorkingDir"] == "/app/work"
 assert "MODE=prod" in cfg["Env"]
+assert "PATH=/app/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" in cfg["Env"], cfg["Env"]
 assert cfg["Labels"]["org.example.name"] == "kiln test"
 assert "8080/tcp" in cfg["ExposedPorts"]
 assert c["created"] == "2023-11-14T22:13:20Z"
