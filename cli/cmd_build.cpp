@@ -135,8 +135,14 @@ int cmd_build(std::string_view name, std::span<const std::string> argv)
   } else {
     options.epoch = unwrap(oci::source_date_epoch_from_env());
   }
-  if (auto jobs = args.get("jobs"); jobs && !parse_u64(*jobs)) {
-    throw Error(fmt::format("build: --jobs takes a number, got \"{}\"", *jobs));
+  if (auto jobs = args.get("jobs")) {
+    auto value = parse_u64(*jobs);
+    if (!value || *value == 0) {
+      throw Error(fmt::format("build: --jobs takes a positive number, got \"{}\"", *jobs));
+    }
+    if (*value > 1) {
+      throw Error(fmt::format("build: --jobs {}: kiln runs stages one after another for now; use --jobs 1", *jobs));
+    }
   }
   for (const auto& secret : args.all("secret")) {
     options.secrets.push_back(parse_secret(secret));

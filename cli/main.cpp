@@ -28,6 +28,7 @@ const Command k_commands[] = {
    "  --timestamp EPOCH       fix every time kiln writes (also SOURCE_DATE_EPOCH)\n"
    "  --cache-dir DIR         kiln's cache (default $XDG_CACHE_HOME/kiln)\n"
    "  --digestfile FILE       write the image digest there\n"
+   "  --jobs 1                stages run one after another (concurrent stages are not written yet)\n"
    "  -q, --quiet             print only the image digest\n"
    "  --policy FILE           the trust policy (else $KILN_POLICY, ./kiln.toml,\n"
    "                          $XDG_CONFIG_HOME/kiln/kiln.toml, /etc/kiln/kiln.toml)\n"

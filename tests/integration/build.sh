@@ -133,6 +133,8 @@ grep -q 'about to fail' err.txt || fail "failure output tail"
 [ ! -e "$WORK/failed" ] || fail "a failed build wrote its destination"
 [ -z "$(ls "$WORK/failcache/tmp")" ] || fail "a failed build left scratch directories"
 
+expect_error "one after another" "$KILN" build --jobs 2 -t oci:"$WORK/x":v1 ctx
+
 # No trust policy: an unverified base is refused.
 expect_error "refused, its signature was not verified" env -u KILN_POLICY "$KILN" build -q -t oci:"$WORK/x":v1 ctx
 
