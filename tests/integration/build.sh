@@ -98,6 +98,11 @@ d_user=$(as_user "$KILN" build -q --insecure-allow-unverified-base -t oci:"$WORK
   fail "build as $ROOTLESS_USER"
 [ "$d_user" = "$d_root" ] || fail "root and rootless builds differ: $d_root $d_user"
 
+# The image runs: kiln run REF uses its Entrypoint, Cmd, User and WorkingDir.
+[ "$("$KILN" run oci:"$WORK/out":root 2>/dev/null)" = hello ] || fail "kiln run of the built image"
+[ "$("$KILN" run oci:"$WORK/out":root -- /app/work/uid 2>/dev/null)" = 65532 ] || fail "kiln run REF -- CMD"
+[ "$(as_user "$KILN" run oci:"$WORK/user/out":v1 2>/dev/null)" = hello ] || fail "kiln run as $ROOTLESS_USER"
+
 # Exec-form RUN on a base without a shell.
 mkdir -p noshellctx
 printf 'FROM oci:%s/bases:noshell\nRUN ["/bin/busybox", "mkdir", "/made"]\n' "$WORK" > noshellctx/Containerfile
