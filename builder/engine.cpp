@@ -1,5 +1,7 @@
 #include "builder/engine.hpp"
 
+#include <chrono>
+
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -186,11 +188,15 @@ public:
         continue;
       }
       ++number;
+      auto started = std::chrono::steady_clock::now();
       StageState state = start_stage(stage, number, needed);
+      progress_time(started);
       for (size_t i = 0; i < stage.steps.size(); ++i) {
         const Step& step = stage.steps[i];
         progress(fmt::format("[{}/{}] STEP {}/{}: {}", number, needed, i + 2, stage.steps.size() + 1, step.text));
+        started = std::chrono::steady_clock::now();
         run_step(state, step);
+        progress_time(started);
         if (m_options.cancel_fd >= 0 && cancelled()) {
           throw Error("build cancelled");
         }
@@ -207,6 +213,14 @@ private:
     if (m_options.progress) {
       m_options.progress(line);
     }
+  }
+
+  // The timing line after each step (the cache issue adds CACHED or the
+  // reason for a miss here).
+  void progress_time(std::chrono::steady_clock::time_point started) const
+  {
+    std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
+    progress(fmt::format("--> done in {:.2f} s", elapsed.count()));
   }
 
   bool cancelled() const
