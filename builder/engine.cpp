@@ -3,6 +3,8 @@
 #include <chrono>
 
 #include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <poll.h>
@@ -541,6 +543,51 @@ private:
     return *source->flattened;
   }
 
+  // A stage's files for COPY --from, without flattening the stage: its lower
+  // dirs merged read-only by overlayfs in a mount namespace of the child
+  // (whiteouts and opaque dirs honoured, as in the stage's RUN steps).
+  static Result<Fd> mount_overlay_view(const std::vector<fs::path>& lowers, const fs::path& mount_point)
+  {
+    std::string lowerdir;
+    for (auto it = lowers.rbegin(); it != lowers.rend(); ++it) {
+      lowerdir += (lowerdir.empty() ? "" : ":") + it->string();
+    }
+    std::string options = fmt::format("lowerdir={},userxattr", lowerdir);
+    if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+      return fail(fmt::format("mount namespace for the overlay view: {}", errno_text(errno)));
+    }
+    if (::mount("overlay", mount_point.c_str(), "overlay", MS_RDONLY, options.c_str()) != 0) {
+      return fail(fmt::format("mount the overlay view of {} layers: {}", lowers.size(), errno_text(errno)));
+    }
+    Fd fd(::open(mount_point.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd) {
+      return fail(fmt::format("open the overlay view: {}", errno_text(errno)));
+    }
+    return fd;
+  }
+
+  // Whether the kernel lets this user mount the view (asked once per build;
+  // the mount options must also fit in a page).
+  bool overlay_view_works(const std::vector<fs::path>& lowers)
+  {
+    size_t length = 32;
+    for (const auto& lower : lowers) {
+      length += lower.string().size() + 1;
+    }
+    if (length > 3500) {
+      return false;
+    }
+    if (!m_overlay_view) {
+      fs::path probe = m_scratch->path() / "view-probe";
+      m_overlay_view = m_rootfs->make_root_owned_dir(probe) &&
+                       run_in_namespace(m_map, [&]() -> Result<void> {
+                         auto fd = mount_overlay_view(lowers, probe);
+                         return fd ? Result<void>() : fail(fd.error());
+                       });
+    }
+    return *m_overlay_view;
+  }
+
   void copy_step(StageState& state, const Step& step)
   {
     if (step.args.size() < 2) {
@@ -581,15 +628,34 @@ private:
       layer = write_here(std::move(plan.entries), step);
     } else {
       fs::path root;
+      std::vector<fs::path> view; // a stage's lower dirs, read through overlayfs
       if (step.from_stage) {
-        root = stage_rootfs(*step.from_stage, step);
+        const auto& source = m_stages.at(static_cast<size_t>(*step.from_stage));
+        if (source && !source->flattened && source->lowers.size() > 1 && overlay_view_works(source->lowers)) {
+          view = source->lowers;
+        } else {
+          root = stage_rootfs(*step.from_stage, step);
+        }
       } else {
         oci::Image image = fetch_image(*step.from_image, fmt::format("{}: COPY --from", where(step)));
         root = must(m_rootfs->ensure(*m_work, image.manifest.layers, image.config.diff_ids, warner()), where(step));
       }
+      fs::path mount_point;
+      if (!view.empty()) {
+        mount_point = m_scratch->path() / fmt::format("view-{}", m_step_dirs++);
+        must(m_rootfs->make_root_owned_dir(mount_point), where(step));
+        root = mount_point;
+      }
       // Read inside the user namespace: files keep their container owners.
-      Fd root_fd = open_dir(root, step);
+      Fd root_fd = view.empty() ? open_dir(root, step) : Fd();
       layer = write_in_namespace(step, [&]() -> Result<oci::WalkResult> {
+        if (!view.empty()) {
+          auto mounted = mount_overlay_view(view, mount_point);
+          if (!mounted) {
+            return fail(mounted.error());
+          }
+          root_fd = std::move(*mounted);
+        }
         auto plan = plan_copy(root_fd.get(), root, SourceKind::filesystem, nullptr, request, m_scratch->path());
         if (!plan) {
           return fail(plan.error());
@@ -827,6 +893,7 @@ private:
   std::optional<IgnoreMatcher> m_ignore;
   std::vector<std::optional<StageState>> m_stages;
   size_t m_step_dirs = 0;
+  std::optional<bool> m_overlay_view;
   std::optional<signer::Policy> m_policy;
   bool m_policy_loaded = false;
 };
