@@ -233,13 +233,10 @@ std::string ImageConfig::serialize() const
   if (!author.empty()) {
     out["author"] = author;
   }
-  out["architecture"] = architecture;
-  out["os"] = os;
-  if (!variant.empty()) {
-    out["variant"] = variant;
-  }
-  if (!os_version.empty()) {
-    out["os.version"] = os_version;
+  // The platform members are spelt as in a descriptor's platform.
+  Json platform_members = platform().to_json();
+  for (auto& [key, value] : platform_members.items()) {
+    out[key] = value;
   }
   Json container = container_config_json(config);
   if (has_config || !container.empty()) {
