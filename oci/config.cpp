@@ -68,17 +68,7 @@ ContainerConfig parse_container_config(Json value)
   c.cmd = take_string_list(value, "Cmd", where);
   c.volumes = take_key_set(value, "Volumes", where);
   c.working_dir = take_string(value, "WorkingDir", where);
-  Json labels = take(value, "Labels");
-  if (labels.is_object()) {
-    for (auto& [k, v] : labels.items()) {
-      if (!v.is_string()) {
-        throw JsonShapeError(fmt::format("config.Labels.{} must be a string", k));
-      }
-      c.labels[k] = v.get<std::string>();
-    }
-  } else if (!labels.is_null()) {
-    throw JsonShapeError("config.Labels must be an object");
-  }
+  c.labels = take_string_map(value, "Labels", where);
   c.stop_signal = take_string(value, "StopSignal", where);
   Json healthcheck = take(value, "Healthcheck");
   if (!healthcheck.is_null()) {
