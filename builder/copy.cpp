@@ -145,7 +145,7 @@ Result<CopyPlan> plan_copy(int root_fd, const fs::path& root, SourceKind kind, c
   bool several = request.sources.size() > 1;
   std::string destination = normalize(request.destination);
   bool into_dir = request.destination.ends_with('/') || request.destination_is_dir || several;
-  std::map<std::string, oci::LayerEntry> planned;
+  std::map<std::string, std::pair<oci::LayerEntry, std::string>> planned; // by target: entry, origin
   CopyPlan plan;
   auto excluded = [&](const std::string& relative) {
     if (kind == SourceKind::context && ignore != nullptr && ignore->excluded(relative)) {
@@ -159,6 +159,7 @@ Result<CopyPlan> plan_copy(int root_fd, const fs::path& root, SourceKind kind, c
     return false;
   };
   auto place = [&](oci::LayerEntry entry, const std::string& target) {
+    std::string origin = std::move(entry.path);
     entry.path = target;
     if (kind == SourceKind::context) {
       entry.uid = 0;
@@ -175,7 +176,8 @@ Result<CopyPlan> plan_copy(int root_fd, const fs::path& root, SourceKind kind, c
       ++plan.files;
       plan.bytes += entry.size;
     }
-    planned[entry.path] = std::move(entry);
+    std::string key = entry.path;
+    planned[key] = {std::move(entry), std::move(origin)};
   };
 
   for (const auto& raw_source : request.sources) {
@@ -256,7 +258,8 @@ Result<CopyPlan> plan_copy(int root_fd, const fs::path& root, SourceKind kind, c
             entry.uid = request.chown->first;
             entry.gid = request.chown->second;
           }
-          planned[entry.path] = std::move(entry);
+          std::string key = entry.path;
+          planned[key] = {std::move(entry), std::string()}; // not a context file: hashed each time
         }
         continue;
       }
@@ -264,8 +267,10 @@ Result<CopyPlan> plan_copy(int root_fd, const fs::path& root, SourceKind kind, c
     }
   }
   plan.entries.reserve(planned.size());
-  for (auto& [path, entry] : planned) {
-    plan.entries.push_back(std::move(entry));
+  plan.origins.reserve(planned.size());
+  for (auto& [path, placed] : planned) {
+    plan.entries.push_back(std::move(placed.first));
+    plan.origins.push_back(std::move(placed.second));
   }
   return plan;
 }

@@ -37,6 +37,9 @@ struct CopyRequest
 struct CopyPlan
 {
   std::vector<oci::LayerEntry> entries;
+  // Where each entry came from, relative to the source root ("" for none;
+  // also for what ADD extracted from an archive), for cache keys and messages.
+  std::vector<std::string> origins;
   size_t files = 0;
   uint64_t bytes = 0;
 };
