@@ -493,7 +493,7 @@ private:
                           const SourceManifest* manifest) const
   {
     if (m_options.cache == CacheMode::refresh) {
-      return "not looked up (--no-cache)";
+      return fmt::format("{}: not looked up (--no-cache)", name);
     }
     std::string why = m_cache->explain_miss(inputs, manifest);
     if (why.empty()) {
