@@ -98,6 +98,21 @@ StackLookup look_up(const std::vector<fs::path>& lowers, const std::string& path
   return {};
 }
 
+// Whether path exists in the stack of lower directories (open fds, top
+// last), a whiteout in a higher one hiding it.
+bool exists_below(const std::vector<Fd>& lowers, const std::string& path)
+{
+  for (auto it = lowers.rbegin(); it != lowers.rend(); ++it) {
+    auto fd = open_in_root(it->get(), path, O_PATH | O_NOFOLLOW);
+    struct stat st;
+    if (!fd || ::fstat(fd->get(), &st) != 0) {
+      continue;
+    }
+    return !(S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0));
+  }
+  return false;
+}
+
 std::string join_path(std::string_view dir, std::string_view path)
 {
   if (path.starts_with('/')) {
@@ -121,6 +136,7 @@ struct StageState
   std::vector<std::pair<std::string, std::string>> args;
   std::map<std::string, std::string> annotations;
   std::optional<fs::path> flattened;
+  std::vector<std::string> triggers; // the base image's ONBUILD triggers, still to run
   // How the last step fared in the cache: a miss after something changed
   // makes the next miss "parent changed"; a miss on a state never built
   // on (a first build) stays "not in the cache".
@@ -205,6 +221,7 @@ public:
       }
       return env;
     };
+    m_parse_options = parse_options;
     Build model = parse_file(m_options.containerfile, parse_options);
     for (const auto& diagnostic : model.diagnostics) {
       progress(diagnostic.format());
@@ -238,6 +255,13 @@ public:
       }
       ++number;
       StageState state = start_stage(stage, number, needed);
+      // The base's ONBUILD triggers run first, as Docker runs them.
+      auto triggers = std::move(state.triggers);
+      state.triggers.clear();
+      for (const auto& step : onbuild_steps(stage, triggers)) {
+        progress(fmt::format("[{}/{}] ONBUILD {}", number, needed, step.text));
+        cached_step(state, step, fmt::format("{}/onbuild", number));
+      }
       for (size_t i = 0; i < stage.steps.size(); ++i) {
         const Step& step = stage.steps[i];
         progress(fmt::format("[{}/{}] STEP {}/{}: {}", number, needed, i + 2, stage.steps.size() + 1, step.text));
@@ -698,14 +722,38 @@ private:
       log_decision(fmt::format("{}/1", number), inputs.summary, inputs.location, key, hit, reason, 0, 0, started);
       state.annotations[std::string(oci::k_annotation_base_name)] = stage.base.image;
       state.annotations[std::string(oci::k_annotation_base_digest)] = image.descriptor.digest.str();
-      if (!state.config.config.on_build.empty()) {
-        progress(fmt::format("warning: {}: the base's ONBUILD triggers are not run", context));
-        state.config.config.on_build.clear();
-      }
+      // Triggers run in this stage and are not passed on (Docker).
+      state.triggers = std::move(state.config.config.on_build);
+      state.config.config.on_build.clear();
       break;
     }
     }
     return state;
+  }
+
+  // The base's ONBUILD triggers as steps of this stage: parsed as lines
+  // after a FROM of the same base, so they expand in its scope.
+  std::vector<Step> onbuild_steps(const Stage& stage, const std::vector<std::string>& triggers) const
+  {
+    if (triggers.empty()) {
+      return {};
+    }
+    std::string text = fmt::format("FROM {}\n", stage.base.image);
+    for (const auto& trigger : triggers) {
+      text += trigger + "\n";
+    }
+    ParseOptions options = m_parse_options;
+    options.file = fmt::format("{}:{} (ONBUILD of {})", stage.source.file, stage.source.line, stage.base.image);
+    options.target.reset();
+    Build triggered = parse(text, options);
+    std::vector<Step> steps = std::move(triggered.stages.at(0).steps);
+    for (const auto& step : steps) {
+      if (step.from_stage || step.kind == StepKind::onbuild) {
+        throw Error(fmt::format("{}: ONBUILD {}: {} cannot run as a trigger here", options.file, step.text,
+                                step.from_stage ? "--from a stage" : "ONBUILD"));
+      }
+    }
+    return steps;
   }
 
   std::function<void(const std::string&)> warner() const
@@ -1256,8 +1304,20 @@ private:
     }
     fs::path upper = result.upper.path();
     Fd upper_fd = open_dir(upper, step);
+    std::vector<Fd> lower_fds;
+    for (const auto& lower : state.lowers) {
+      lower_fds.push_back(open_dir(lower, step));
+    }
     auto layer = write_in_namespace_maybe(step, [&]() -> Result<oci::WalkResult> {
-      return oci::walk_tree(upper_fd.get(), oci::WalkMode::overlay_upper);
+      auto walked = oci::walk_tree(upper_fd.get(), oci::WalkMode::overlay_upper);
+      if (walked) {
+        // A whiteout or opaque marker matters only where something exists
+        // below it (fallback snapshots and fuse-overlayfs leave others).
+        std::erase_if(walked->deletions, [&](const oci::Deletion& deletion) {
+          return !deletion.path.empty() && !exists_below(lower_fds, deletion.path);
+        });
+      }
+      return walked;
     });
     if (!layer) {
       return std::nullopt; // the upper dir goes with the scratch directory
@@ -1295,6 +1355,7 @@ private:
   size_t m_step_dirs = 0;
   std::optional<bool> m_overlay_view;
   std::optional<BuildCache> m_cache;
+  ParseOptions m_parse_options;
   StatCache m_stat;
   std::vector<std::string> m_log; // --cache-log lines
   bool m_log_written = false;

@@ -151,4 +151,24 @@ runuser -u kiln-nosub -- env HOME=/home/kiln-nosub XDG_CACHE_HOME="$WORK/nosub/c
   "$KILN" build --insecure-allow-unverified-base -t oci:"$WORK/nosub/out":v1 "$WORK/nosub" >/dev/null 2>nosub.err ||
   { cat nosub.err; fail "build without a subuid range"; }
 grep -q "warning" nosub.err || fail "no warning about the single-id map"
+
+# A base's ONBUILD triggers run first in a stage built on it, in the
+# child's context and the base's ENV, and are not passed on.
+mkdir -p onbuild-parent onbuild-child
+cat > onbuild-parent/Containerfile <<CONTAINERFILE
+FROM oci:$WORK/bases:busybox
+ENV GREETING=hi
+ONBUILD RUN echo "triggered \$GREETING" > /onbuild
+ONBUILD COPY marker /marker
+CONTAINERFILE
+"$KILN" build -q --insecure-allow-unverified-base -t oci:"$WORK/out":onbuild-parent onbuild-parent >/dev/null ||
+  fail "build of an image with ONBUILD triggers"
+printf 'FROM oci:%s/out:onbuild-parent\nRUN cat /onbuild /marker > /both\n' "$WORK" > onbuild-child/Containerfile
+echo mark > onbuild-child/marker
+"$KILN" build --insecure-allow-unverified-base -t oci:"$WORK/out":onbuild-child onbuild-child >/dev/null 2>onbuild.err ||
+  { cat onbuild.err; fail "build on a base with ONBUILD triggers"; }
+grep -q '^\[1/1\] ONBUILD RUN echo' onbuild.err || fail "ONBUILD trigger not shown"
+[ "$("$KILN" run oci:"$WORK/out":onbuild-child -- /bin/cat /both 2>/dev/null)" = "$(printf 'triggered hi\nmark')" ] ||
+  fail "ONBUILD triggers did not run"
+"$KILN" inspect --raw config oci:"$WORK/out":onbuild-child | grep -q OnBuild && fail "ONBUILD triggers passed on"
 echo ok
