@@ -1033,9 +1033,6 @@ private:
     if (step.args.size() < 2) {
       throw Error(fmt::format("{}: {} needs a source and a destination", where(step), step.instruction));
     }
-    if (step.flag("parents")) {
-      throw Error(fmt::format("{}: {} --parents is not supported by kiln yet", where(step), step.instruction));
-    }
     CopyRequest request;
     request.sources.assign(step.args.begin(), step.args.end() - 1);
     request.destination = absolute_workdir(state, step.args.back());
@@ -1057,6 +1054,7 @@ private:
       }
     }
     request.extract_archives = step.kind == StepKind::add && !step.from_stage && !step.from_image;
+    request.parents = step.flag("parents").value_or("false") == "true";
     return request;
   }
 

@@ -171,4 +171,16 @@ grep -q '^\[1/1\] ONBUILD RUN echo' onbuild.err || fail "ONBUILD trigger not sho
 [ "$("$KILN" run oci:"$WORK/out":onbuild-child -- /bin/cat /both 2>/dev/null)" = "$(printf 'triggered hi\nmark')" ] ||
   fail "ONBUILD triggers did not run"
 "$KILN" inspect --raw config oci:"$WORK/out":onbuild-child | grep -q OnBuild && fail "ONBUILD triggers passed on"
+
+# COPY --parents keeps the sources' paths, below a "/./" pivot when given.
+mkdir -p parents/x/sub parents/y
+echo a > parents/x/a.txt && echo b > parents/y/b.txt && echo c > parents/x/sub/c.txt
+printf 'FROM oci:%s/bases:busybox\nCOPY --parents x/a.txt y/*.txt /p/\nCOPY --parents ./x/./sub /q/\nCOPY --parents x /r/\n' \
+  "$WORK" > parents/Containerfile
+"$KILN" build -q --insecure-allow-unverified-base -t oci:"$WORK/out":parents parents >/dev/null || fail "COPY --parents"
+umoci unpack --image "$WORK/out":parents parentsbundle >/dev/null
+for f in p/x/a.txt p/y/b.txt q/sub/c.txt r/x/a.txt r/x/sub/c.txt; do
+  [ -f "parentsbundle/rootfs/$f" ] || fail "COPY --parents: /$f missing"
+done
+[ -e parentsbundle/rootfs/p/a.txt ] && fail "COPY --parents flattened a path"
 echo ok
