@@ -1,6 +1,11 @@
 #include "builder/engine.hpp"
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <thread>
 #include <ctime>
 
 #include <fcntl.h>
@@ -165,6 +170,8 @@ struct Prepared
   CopyRequest request;                    // COPY/ADD
   std::optional<CopyPlan> plan;           // COPY/ADD from the context
   std::optional<oci::Image> image;        // COPY --from an image, verified
+  uint64_t files_hashed = 0;              // context files read for the key
+  uint64_t bytes_hashed = 0;
 };
 
 // The instruction for messages: "COPY src/", "RUN".
@@ -248,29 +255,18 @@ public:
       needed += stage.needed ? 1 : 0;
     }
     m_stages.resize(model.stages.size());
-    size_t number = 0;
+    std::vector<std::pair<const Stage*, size_t>> numbered; // needed stages, numbered in file order
     for (const auto& stage : model.stages) {
-      if (!stage.needed) {
-        continue;
+      if (stage.needed) {
+        numbered.emplace_back(&stage, numbered.size() + 1);
       }
-      ++number;
-      StageState state = start_stage(stage, number, needed);
-      // The base's ONBUILD triggers run first, as Docker runs them.
-      auto triggers = std::move(state.triggers);
-      state.triggers.clear();
-      for (const auto& step : onbuild_steps(stage, triggers)) {
-        progress(fmt::format("[{}/{}] ONBUILD {}", number, needed, step.text));
-        cached_step(state, step, fmt::format("{}/onbuild", number));
+    }
+    if (m_options.jobs <= 1) {
+      for (const auto& [stage, number] : numbered) {
+        build_stage(*stage, number, needed);
       }
-      for (size_t i = 0; i < stage.steps.size(); ++i) {
-        const Step& step = stage.steps[i];
-        progress(fmt::format("[{}/{}] STEP {}/{}: {}", number, needed, i + 2, stage.steps.size() + 1, step.text));
-        cached_step(state, step, fmt::format("{}/{}", number, i + 2));
-        if (m_options.cancel_fd >= 0 && cancelled()) {
-          throw Error("build cancelled");
-        }
-      }
-      m_stages[static_cast<size_t>(stage.index)] = std::move(state);
+    } else {
+      build_concurrently(numbered, needed);
     }
     StageState& final_state = *m_stages[static_cast<size_t>(model.target)];
     BuildResult result = write_output(final_state);
@@ -278,17 +274,113 @@ public:
       progress(fmt::format("warning: stat cache not saved: {}", saved.error()));
     }
     write_cache_log();
-    result.steps = m_steps;
-    result.cached = m_cached;
+    result.steps = m_steps.load();
+    result.cached = m_cached.load();
     result.files_checked = m_stat.files_seen();
     result.files_hashed = m_stat.files_hashed();
     result.bytes_hashed = m_stat.bytes_hashed();
-    progress(fmt::format("cache: {} of {} steps cached; context: {} files checked, {} read, {} bytes hashed", m_cached,
-                         m_steps, result.files_checked, result.files_hashed, result.bytes_hashed));
+    progress(fmt::format("cache: {} of {} steps cached; context: {} files checked, {} read, {} bytes hashed",
+                         result.cached, result.steps, result.files_checked, result.files_hashed, result.bytes_hashed));
     return result;
   }
 
 private:
+  void build_stage(const Stage& stage, size_t number, size_t needed)
+  {
+    StageState state = start_stage(stage, number, needed);
+    // The base's ONBUILD triggers run first, as Docker runs them.
+    auto triggers = std::move(state.triggers);
+    state.triggers.clear();
+    for (const auto& step : onbuild_steps(stage, triggers)) {
+      progress(fmt::format("[{}/{}] ONBUILD {}", number, needed, step.text));
+      cached_step(state, step, fmt::format("{}/onbuild", number));
+    }
+    for (size_t i = 0; i < stage.steps.size(); ++i) {
+      const Step& step = stage.steps[i];
+      progress(fmt::format("[{}/{}] STEP {}/{}: {}", number, needed, i + 2, stage.steps.size() + 1, step.text));
+      cached_step(state, step, fmt::format("{}/{}", number, i + 2));
+      if (m_options.cancel_fd >= 0 && cancelled()) {
+        throw Error("build cancelled");
+      }
+    }
+    std::lock_guard lock(m_mutex);
+    m_stages[static_cast<size_t>(stage.index)] = std::move(state);
+  }
+
+  // The stages a stage reads: its base stage, COPY --from and RUN --mount
+  // from= stages.
+  static std::set<int> dependencies(const Stage& stage)
+  {
+    std::set<int> out;
+    if (stage.base.kind == StageBase::Kind::stage) {
+      out.insert(stage.base.stage);
+    }
+    for (const auto& step : stage.steps) {
+      if (step.from_stage) {
+        out.insert(*step.from_stage);
+      }
+      for (const auto& mount : step.mounts) {
+        if (mount.from_stage) {
+          out.insert(*mount.from_stage);
+        }
+      }
+    }
+    return out;
+  }
+
+  // --jobs N: up to N stages at once, each as soon as the stages it reads
+  // are built. The first failure stops new stages; running ones finish.
+  void build_concurrently(const std::vector<std::pair<const Stage*, size_t>>& numbered, size_t needed)
+  {
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::set<int> done;
+    std::set<int> started;
+    std::exception_ptr failure;
+    size_t running = 0;
+    std::vector<std::thread> threads;
+    std::unique_lock lock(mutex);
+    while (done.size() < numbered.size()) {
+      for (const auto& [stage, number] : numbered) {
+        if (failure || running >= m_options.jobs || started.contains(stage->index)) {
+          continue;
+        }
+        auto deps = dependencies(*stage);
+        if (!std::includes(done.begin(), done.end(), deps.begin(), deps.end())) {
+          continue;
+        }
+        started.insert(stage->index);
+        ++running;
+        threads.emplace_back([&, stage = stage, number = number] {
+          std::exception_ptr error;
+          try {
+            build_stage(*stage, number, needed);
+          } catch (...) {
+            error = std::current_exception();
+          }
+          std::lock_guard guard(mutex);
+          --running;
+          if (error && !failure) {
+            failure = error;
+          }
+          done.insert(stage->index);
+          changed.notify_all();
+        });
+      }
+      if (failure && running == 0) {
+        break;
+      }
+      changed.wait(lock);
+    }
+    lock.unlock();
+    for (auto& thread : threads) {
+      thread.join();
+    }
+    if (failure) {
+      std::rethrow_exception(failure);
+    }
+  }
+
   void progress(std::string_view line) const
   {
     if (m_options.progress) {
@@ -360,8 +452,11 @@ private:
   // keeps of each (never mtimes or inode numbers), contents by digest
   // through the stat cache.
   SourceManifest manifest_of(const std::vector<oci::LayerEntry>& entries, const std::vector<std::string>& origins,
-                             const Step& step)
+                             const Step& step, Prepared& prepared)
   {
+    std::lock_guard lock(m_stat_mutex);
+    uint64_t files_before = m_stat.files_hashed();
+    uint64_t bytes_before = m_stat.bytes_hashed();
     SourceManifest manifest;
     manifest.files.reserve(entries.size());
     std::map<std::pair<uint64_t, uint64_t>, std::string> linked; // (device, inode) → first path
@@ -400,6 +495,8 @@ private:
       manifest.files.emplace_back(origin.empty() ? "/" + entry.path : origin, oci::Digest::of(record).hex());
     }
     std::sort(manifest.files.begin(), manifest.files.end());
+    prepared.files_hashed += m_stat.files_hashed() - files_before;
+    prepared.bytes_hashed += m_stat.bytes_hashed() - bytes_before;
     return manifest;
   }
 
@@ -437,7 +534,7 @@ private:
           origins.push_back(source.empty() || source == "/" || source == "." ? entry.path
                                                                              : source + "/" + entry.path);
         }
-        auto part = manifest_of(walked.entries, origins, step);
+        auto part = manifest_of(walked.entries, origins, step, prepared);
         bound.files.insert(bound.files.end(), part.files.begin(), part.files.end());
       }
       if (!bound.files.empty()) {
@@ -458,7 +555,7 @@ private:
         prepared.plan = must(plan_copy(context.get(), m_options.context, SourceKind::context,
                                        m_ignore ? &*m_ignore : nullptr, prepared.request, spool),
                              where(step));
-        prepared.manifest = manifest_of(prepared.plan->entries, prepared.plan->origins, step);
+        prepared.manifest = manifest_of(prepared.plan->entries, prepared.plan->origins, step, prepared);
         inputs.files = prepared.manifest->digest().str();
       }
     }
@@ -470,8 +567,6 @@ private:
   void cached_step(StageState& state, const Step& step, const std::string& number)
   {
     auto started = std::chrono::steady_clock::now();
-    uint64_t files_before = m_stat.files_hashed();
-    uint64_t bytes_before = m_stat.bytes_hashed();
     Prepared prepared = prepare(state, step);
     oci::Digest key = prepared.inputs.key();
     std::optional<CacheEntry> hit;
@@ -507,8 +602,8 @@ private:
     state.last = outcome(hit.has_value(), reason);
     ++m_steps;
     m_cached += hit ? 1 : 0;
-    log_decision(number, step.text, where(step), key, hit.has_value(), reason, m_stat.files_hashed() - files_before,
-                 m_stat.bytes_hashed() - bytes_before, started);
+    log_decision(number, step.text, where(step), key, hit.has_value(), reason, prepared.files_hashed,
+                 prepared.bytes_hashed, started);
   }
 
   static constexpr std::string_view k_not_cached = "not in the cache";
@@ -551,6 +646,7 @@ private:
     if (!hit) {
       line["reason"] = reason;
     }
+    std::lock_guard lock(m_mutex);
     m_log.push_back(line.dump());
   }
 
@@ -611,6 +707,7 @@ private:
   void check_base(const std::string& text, const oci::ImageReference& reference, oci::ImageSource& source,
                   const std::string& context)
   {
+    std::unique_lock lock(m_mutex);
     if (!m_policy_loaded) {
       m_policy = must(signer::load_configured_policy(m_options.policy), "trust policy");
       m_policy_loaded = true;
@@ -976,6 +1073,7 @@ private:
     if (!source) {
       throw Error(fmt::format("{}: COPY --from: stage {} was not built", where(step), index));
     }
+    std::lock_guard lock(m_rootfs_mutex);
     if (!source->flattened) {
       source->flattened = must(m_rootfs->ensure(*m_work, source->layers, source->config.diff_ids, warner()),
                                where(step));
@@ -1017,6 +1115,7 @@ private:
     if (length > 3500) {
       return false;
     }
+    std::lock_guard lock(m_rootfs_mutex);
     if (!m_overlay_view) {
       fs::path probe = m_scratch->path() / "view-probe";
       m_overlay_view = m_rootfs->make_root_owned_dir(probe) &&
@@ -1072,7 +1171,12 @@ private:
       std::vector<fs::path> view; // a stage's lower dirs, read through overlayfs
       if (step.from_stage) {
         const auto& source = m_stages.at(static_cast<size_t>(*step.from_stage));
-        if (source && !source->flattened && source->lowers.size() > 1 && overlay_view_works(source->lowers)) {
+        bool flattened = false;
+        {
+          std::lock_guard lock(m_rootfs_mutex);
+          flattened = source && source->flattened;
+        }
+        if (source && !flattened && source->lowers.size() > 1 && overlay_view_works(source->lowers)) {
           view = source->lowers;
         } else {
           root = stage_rootfs(*step.from_stage, step);
@@ -1350,15 +1454,22 @@ private:
   std::optional<RootfsCache> m_rootfs;
   std::optional<IgnoreMatcher> m_ignore;
   std::vector<std::optional<StageState>> m_stages;
-  size_t m_step_dirs = 0;
+  std::atomic<size_t> m_step_dirs = 0;
   std::optional<bool> m_overlay_view;
   std::optional<BuildCache> m_cache;
   ParseOptions m_parse_options;
   StatCache m_stat;
   std::vector<std::string> m_log; // --cache-log lines
   bool m_log_written = false;
-  size_t m_steps = 0;
-  size_t m_cached = 0;
+  std::atomic<size_t> m_steps = 0;
+  std::atomic<size_t> m_cached = 0;
+  // With --jobs, stages run on threads: m_mutex guards the log, the policy
+  // and m_stages' slots; m_stat_mutex the stat cache; m_rootfs_mutex the
+  // lazily flattened stages and the overlay probe. None is taken in a
+  // forked child.
+  std::mutex m_mutex;
+  std::mutex m_stat_mutex;
+  std::mutex m_rootfs_mutex;
   std::optional<signer::Policy> m_policy;
   bool m_policy_loaded = false;
 };

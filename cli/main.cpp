@@ -32,7 +32,7 @@ const Command k_commands[] = {
    "  --check-reproducible    build twice from scratch in temporary caches and report the\n"
    "                          first layer and file that differ, if any\n"
    "  --digestfile FILE       write the image digest there\n"
-   "  --jobs 1                stages run one after another (concurrent stages are not written yet)\n"
+   "  --jobs N                build up to N independent stages at once (default 1)\n"
    "  -q, --quiet             print only the image digest\n"
    "  --policy FILE           the trust policy (else $KILN_POLICY, ./kiln.toml,\n"
    "                          $XDG_CONFIG_HOME/kiln/kiln.toml, /etc/kiln/kiln.toml)\n"
