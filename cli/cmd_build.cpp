@@ -255,10 +255,11 @@ int cmd_build(std::string_view name, std::span<const std::string> argv)
     // Scan what was written: the first destination, read back like any image.
     auto source = unwrap(oci::ImageSource::open(options.destinations.front()));
     auto image = unwrap(oci::load_image(source.layout(), result.manifest, options.platform));
-    auto rootfs = unwrap(builder::flatten_image(source.layout(), image.manifest.layers, image.config.diff_ids,
-                                                options.cache_dir, [](const std::string& line) {
-                                                  fmt::print(stderr, "kiln: warning: {}\n", line);
-                                                }));
+    auto flattened = unwrap(builder::flatten_image(source.layout(), image.manifest.layers, image.config.diff_ids,
+                                                   options.cache_dir, [](const std::string& line) {
+                                                     fmt::print(stderr, "kiln: warning: {}\n", line);
+                                                   }));
+    const fs::path& rootfs = flattened.rootfs;
     scan->options.target = options.destinations.front().str();
     scan->options.target_digest = digest;
     report = scan_directory(rootfs, *scan);
