@@ -176,6 +176,17 @@ build nocache --no-cache
 expect nocache 4 "miss: COPY src/: not looked up (--no-cache)"
 [ "$(cat nocache.digest)" = "$(cat again.digest)" ] || fail "--no-cache gave another image"
 
+# Cached steps whose lower directories are gone: a COPY's is applied again,
+# a RUN's stage is flattened; the steps after them still build right.
+rm -rf "$CACHE"/rootfs/*/layer-*
+sed -i 's/^WORKDIR \/app\/other/WORKDIR \/app\/third/' ctx/Containerfile
+build lost-dirs
+expect lost-dirs 6 hit
+expect lost-dirs 7 "miss: WORKDIR: instruction changed (was: WORKDIR /app/other)"
+build lost-dirs-fresh --no-cache
+[ "$(cat lost-dirs.digest)" = "$(cat lost-dirs-fresh.digest)" ] || fail "steps after lost lower directories differ"
+sed -i 's/^WORKDIR \/app\/third/WORKDIR \/app\/other/' ctx/Containerfile
+
 # Without a fixed epoch a wholly cached build still gives the same image.
 ( unset SOURCE_DATE_EPOCH; build now1; build now2 )
 [ "$(cat now2.digest)" = "$(cat now1.digest)" ] || fail "a cached build without SOURCE_DATE_EPOCH changed the image"
