@@ -187,6 +187,18 @@ build lost-dirs-fresh --no-cache
 [ "$(cat lost-dirs.digest)" = "$(cat lost-dirs-fresh.digest)" ] || fail "steps after lost lower directories differ"
 sed -i 's/^WORKDIR \/app\/third/WORKDIR \/app\/other/' ctx/Containerfile
 
+# Unlike Kaniko, a miss does not end the lookups: a RUN that runs again and
+# makes the same layer leaves the same state, so the step after it hits.
+mkdir -p rerun
+printf 'FROM oci:%s/bases:busybox\nARG A=1\nRUN echo constant > /c\nCOPY app.txt /app.txt\n' "$WORK" > rerun/Containerfile
+echo app > rerun/app.txt
+"$KILN" build --insecure-allow-unverified-base --cache-dir "$CACHE" --cache-log rerun1.jsonl -t oci:"$WORK/out":rerun \
+  rerun >/dev/null 2>&1 || fail "rerun build"
+"$KILN" build --insecure-allow-unverified-base --cache-dir "$CACHE" --cache-log rerun2.jsonl --build-arg A=2 \
+  -t oci:"$WORK/out":rerun rerun >/dev/null 2>&1 || fail "rerun build with A=2"
+expect rerun2 3 "miss: RUN: ARG A changed"
+expect rerun2 4 hit
+
 # Without a fixed epoch a wholly cached build still gives the same image.
 ( unset SOURCE_DATE_EPOCH; build now1; build now2 )
 [ "$(cat now2.digest)" = "$(cat now1.digest)" ] || fail "a cached build without SOURCE_DATE_EPOCH changed the image"
