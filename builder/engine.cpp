@@ -34,6 +34,8 @@
 #include "builder/statcache.hpp"
 #include "builder/userdb.hpp"
 #include "oci/assemble.hpp"
+#include "oci/layer_apply.hpp"
+#include "oci/layer_members.hpp"
 #include "oci/layer_writer.hpp"
 #include "oci/mediatype.hpp"
 #include "oci/transport.hpp"
@@ -76,7 +78,7 @@ struct StackLookup
   std::string content; // for regular files when asked
 };
 
-StackLookup look_up(const std::vector<fs::path>& lowers, const std::string& path, bool read)
+StackLookup look_up_on_disk(const std::vector<fs::path>& lowers, const std::string& path, bool read)
 {
   for (auto it = lowers.rbegin(); it != lowers.rend(); ++it) {
     Fd root(::open(it->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -132,6 +134,19 @@ std::string join_path(std::string_view dir, std::string_view path)
 
 enum class CacheOutcome { hit, changed, unknown };
 
+struct WrittenLayer
+{
+  oci::Descriptor descriptor;
+  oci::Digest diff_id;
+};
+
+struct PendingLayer
+{
+  WrittenLayer layer;
+  fs::path dir;           // when known (an earlier build's), else made on demand
+  bool whiteouts = false; // a RUN's: applying it alone would lose its deletions
+};
+
 struct StageState
 {
   std::string base; // the base image's manifest digest, or "scratch"
@@ -141,6 +156,10 @@ struct StageState
   std::vector<std::pair<std::string, std::string>> args;
   std::map<std::string, std::string> annotations;
   std::optional<fs::path> flattened;
+  // Layers above `lowers` whose directories are not made yet: a COPY's files
+  // are written to disk only when a later step needs the stage's
+  // filesystem (creating files is the slow part of a build).
+  std::vector<PendingLayer> pending;
   std::vector<std::string> triggers; // the base image's ONBUILD triggers, still to run
   // How the last step fared in the cache: a miss after something changed
   // makes the next miss "parent changed"; a miss on a state never built
@@ -148,17 +167,13 @@ struct StageState
   CacheOutcome last = CacheOutcome::hit;
 };
 
-struct WrittenLayer
-{
-  oci::Descriptor descriptor;
-  oci::Digest diff_id;
-};
-
-// A layer a step made and the lower directory holding its files.
+// A layer a step made and the lower directory holding its files (empty:
+// not made yet; `whiteouts` when the layer may delete lower files).
 struct Produced
 {
   WrittenLayer layer;
   fs::path lower;
+  bool whiteouts = false;
 };
 
 // What a step's cache key needs, worked out before the lookup and reused
@@ -501,7 +516,7 @@ private:
   }
 
   // Works out everything the step's key needs.
-  Prepared prepare(const StageState& state, const Step& step)
+  Prepared prepare(StageState& state, const Step& step)
   {
     Prepared prepared;
     prepared.inputs = base_inputs(state, step);
@@ -929,28 +944,21 @@ private:
     }
     created = hit != nullptr ? hit->created : timestamp();
     if (produced) {
-      push_layer(state, produced->layer, produced->lower);
+      push_layer(state, *produced);
     }
     add_history(state, step, !produced, created);
     return produced ? std::optional(produced->layer) : std::nullopt;
   }
 
-  // A cached step's layer and lower directory. When an earlier build's
-  // directory is gone, a COPY's layer is applied again; a RUN's may hold
-  // whiteouts, so the stage's chain is flattened instead (empty lower).
+  // A cached step's layer, and its lower directory when an earlier build's
+  // is still there (else it is made when needed: see materialise).
   std::optional<Produced> reuse(const CacheEntry& entry, const Step& step)
   {
     if (!entry.layer || !entry.diff_id) {
       return std::nullopt;
     }
     WrittenLayer layer{*entry.layer, *entry.diff_id};
-    if (auto dir = m_rootfs->find_layer_dir(layer.diff_id)) {
-      return Produced{layer, *dir};
-    }
-    if (step.kind == StepKind::run) {
-      return Produced{layer, {}};
-    }
-    return Produced{layer, lower_of(layer, step)};
+    return Produced{layer, m_rootfs->find_layer_dir(layer.diff_id).value_or(fs::path()), step.kind == StepKind::run};
   }
 
   std::vector<std::string> shell_of(const StageState& state) const
@@ -1010,10 +1018,10 @@ private:
   }
 
   // The directories WORKDIR names that do not exist yet, as a layer.
-  std::optional<Produced> workdir_layer(const StageState& state, const Step& step)
+  std::optional<Produced> workdir_layer(StageState& state, const Step& step)
   {
     const std::string& dir = state.config.config.working_dir;
-    if (look_up(state.lowers, dir, false).exists) {
+    if (look_up(state, dir, false).exists) {
       return std::nullopt;
     }
     // A missing WORKDIR (and its missing parents) is created owned by the
@@ -1021,8 +1029,8 @@ private:
     uint32_t uid = 0;
     uint32_t gid = 0;
     if (!state.config.config.user.empty()) {
-      auto user = resolve_user(state.config.config.user, look_up(state.lowers, "etc/passwd", true).content,
-                               look_up(state.lowers, "etc/group", true).content);
+      auto user = resolve_user(state.config.config.user, look_up(state, "etc/passwd", true).content,
+                               look_up(state, "etc/group", true).content);
       if (!user) {
         throw Error(fmt::format("{}: WORKDIR: USER {}: {}", where(step), state.config.config.user, user.error()));
       }
@@ -1036,7 +1044,7 @@ private:
         continue;
       }
       path += path.empty() ? std::string(part) : "/" + std::string(part);
-      if (look_up(state.lowers, path, false).exists) {
+      if (look_up(state, path, false).exists) {
         continue;
       }
       oci::LayerEntry entry;
@@ -1049,17 +1057,17 @@ private:
       entries.push_back(std::move(entry));
     }
     auto layer = write_here(std::move(entries), step);
-    return Produced{layer, lower_of(layer, step)};
+    return Produced{layer, {}};
   }
 
-  std::optional<std::pair<uint32_t, uint32_t>> chown_of(const StageState& state, const Step& step) const
+  std::optional<std::pair<uint32_t, uint32_t>> chown_of(StageState& state, const Step& step)
   {
     auto spec = step.flag("chown");
     if (!spec || spec->empty()) {
       return std::nullopt;
     }
-    std::string passwd = look_up(state.lowers, "etc/passwd", true).content;
-    std::string group = look_up(state.lowers, "etc/group", true).content;
+    std::string passwd = look_up(state, "etc/passwd", true).content;
+    std::string group = look_up(state, "etc/group", true).content;
     auto user = resolve_user(*spec, passwd, group);
     if (!user) {
       throw Error(fmt::format("{}: {} --chown={}: {}", where(step), step.instruction, *spec, user.error()));
@@ -1127,7 +1135,7 @@ private:
     return *m_overlay_view;
   }
 
-  CopyRequest copy_request(const StageState& state, const Step& step) const
+  CopyRequest copy_request(StageState& state, const Step& step)
   {
     if (step.args.size() < 2) {
       throw Error(fmt::format("{}: {} needs a source and a destination", where(step), step.instruction));
@@ -1138,7 +1146,7 @@ private:
     if (step.args.back().ends_with('/')) {
       request.destination += '/';
     }
-    request.destination_is_dir = look_up(state.lowers, request.destination, false).directory;
+    request.destination_is_dir = look_up(state, request.destination, false).directory;
     request.chown = chown_of(state, step);
     if (auto mode = step.flag("chmod")) {
       request.chmod = parse_octal_mode(*mode);
@@ -1159,7 +1167,7 @@ private:
 
   // COPY/ADD's layer: from the context plan made for the key, or read from
   // another stage or image inside the user namespace.
-  Produced copy_layer(const StageState& state, const Step& step, Prepared& prepared)
+  Produced copy_layer(StageState& state, const Step& step, Prepared& prepared)
   {
     (void)state;
     const CopyRequest& request = prepared.request;
@@ -1172,12 +1180,18 @@ private:
       if (step.from_stage) {
         const auto& source = m_stages.at(static_cast<size_t>(*step.from_stage));
         bool flattened = false;
+        std::vector<fs::path> lowers;
         {
+          // The source stage is finished; other stages may read it at once.
           std::lock_guard lock(m_rootfs_mutex);
           flattened = source && source->flattened;
+          if (source && !flattened) {
+            materialise(*m_stages.at(static_cast<size_t>(*step.from_stage)));
+            lowers = source->lowers;
+          }
         }
-        if (source && !flattened && source->lowers.size() > 1 && overlay_view_works(source->lowers)) {
-          view = source->lowers;
+        if (source && !flattened && lowers.size() > 1 && overlay_view_works(lowers)) {
+          view = lowers;
         } else {
           root = stage_rootfs(*step.from_stage, step);
         }
@@ -1210,7 +1224,7 @@ private:
         return walked;
       });
     }
-    return Produced{layer, lower_of(layer, step)};
+    return Produced{layer, {}};
   }
 
   // Directories are opened here, before any user namespace: see rootfs.cpp.
@@ -1285,25 +1299,115 @@ private:
     return *layer;
   }
 
-  // A new layer's files as a lower dir for the steps after it, kept in the
-  // rootfs cache for later builds.
-  fs::path lower_of(const WrittenLayer& layer, const Step& step)
+  // Makes a layer part of the stage: in the image, and (now or when a
+  // later step needs the files) a lower dir for the steps after it.
+  void push_layer(StageState& state, const Produced& produced)
   {
-    return must(m_rootfs->ensure_layer_dir(*m_work, layer.descriptor, layer.diff_id, warner()), where(step));
+    state.layers.push_back(produced.layer.descriptor);
+    state.config.diff_ids.push_back(produced.layer.diff_id);
+    state.flattened.reset();
+    if (state.pending.empty() && !produced.lower.empty()) {
+      state.lowers.push_back(produced.lower);
+    } else {
+      state.pending.push_back({produced.layer, produced.lower, produced.whiteouts});
+    }
   }
 
-  // Makes a layer part of the stage: in the image, and as a lower dir for
-  // the steps after it (an empty lower: flatten the whole chain instead).
-  void push_layer(StageState& state, const WrittenLayer& layer, const fs::path& lower)
+  // Makes the directories of a stage's pending layers, in order: an earlier
+  // build's when there, a layer without deletions applied alone (kept in the
+  // rootfs cache for later builds); at a RUN layer whose directory is gone,
+  // the whole chain is flattened instead.
+  void materialise(StageState& state)
   {
-    state.layers.push_back(layer.descriptor);
-    state.config.diff_ids.push_back(layer.diff_id);
-    state.flattened.reset();
-    if (lower.empty()) {
-      state.lowers = {must(m_rootfs->ensure(*m_work, state.layers, state.config.diff_ids, warner()), "")};
-    } else {
-      state.lowers.push_back(lower);
+    for (const auto& pending : state.pending) {
+      auto dir = !pending.dir.empty() ? std::optional(pending.dir) : m_rootfs->find_layer_dir(pending.layer.diff_id);
+      if (dir) {
+        state.lowers.push_back(*dir);
+      } else if (!pending.whiteouts) {
+        state.lowers.push_back(must(
+          m_rootfs->ensure_layer_dir(*m_work, pending.layer.descriptor, pending.layer.diff_id, warner()),
+          "lower directory"));
+      } else {
+        state.lowers = {must(m_rootfs->ensure(*m_work, state.layers, state.config.diff_ids, warner()), "flatten")};
+        break;
+      }
     }
+    state.pending.clear();
+  }
+
+  using MemberIndex = std::map<std::string, oci::LayerMember>;
+
+  // The members of a pending layer by cleaned path, read once per build.
+  std::shared_ptr<const MemberIndex> members_of(const WrittenLayer& layer)
+  {
+    std::lock_guard lock(m_index_mutex);
+    auto& slot = m_indexes[layer.diff_id.str()];
+    if (!slot) {
+      auto members = must(oci::list_layer_members(*m_work, layer.descriptor), "read layer");
+      auto index = std::make_shared<MemberIndex>();
+      for (auto& member : members) {
+        std::string path = oci::clean_member_path(member.path);
+        (*index)[path] = std::move(member);
+      }
+      slot = std::move(index);
+    }
+    return slot;
+  }
+
+  // Whether a layer could change what `path` resolves to without listing
+  // it: a whiteout of it or an ancestor, an opaque ancestor, or an
+  // ancestor of any kind (a symlink redirects; a directory may be merged
+  // over a lower symlink).
+  static bool redirects(const MemberIndex& members, const std::string& path)
+  {
+    auto whiteout_of = [](const std::string& p) {
+      size_t slash = p.rfind('/');
+      return slash == std::string::npos ? ".wh." + p : p.substr(0, slash + 1) + ".wh." + p.substr(slash + 1);
+    };
+    if (members.contains(whiteout_of(path)) || members.contains(".wh..wh..opq")) {
+      return true;
+    }
+    for (size_t slash = path.rfind('/'); slash != std::string::npos; slash = path.rfind('/', slash - 1)) {
+      std::string ancestor = path.substr(0, slash);
+      if (members.contains(ancestor) || members.contains(whiteout_of(ancestor)) ||
+          members.contains(ancestor + "/.wh..wh..opq")) {
+        return true;
+      }
+      if (slash == 0) {
+        break;
+      }
+    }
+    return false;
+  }
+
+  // A path in the stage's filesystem (WORKDIR, COPY's destination,
+  // /etc/passwd for --chown and USER). A pending layer answers when it
+  // lists the path itself as a file or directory and no layer above it
+  // could redirect the path; when one could, the pending layers'
+  // directories are made and the path is looked up on disk; when none
+  // names the path or its ancestors, the directories made so far answer.
+  StackLookup look_up(StageState& state, const std::string& raw, bool read)
+  {
+    std::string path = oci::clean_member_path(raw);
+    for (auto it = state.pending.rbegin(); it != state.pending.rend() && !path.empty(); ++it) {
+      auto members = members_of(it->layer);
+      auto found = members->find(path);
+      if (found != members->end() && (found->second.type == '5' || found->second.type == '0')) {
+        StackLookup result{true, found->second.type == '5', {}};
+        if (read && found->second.type == '0') {
+          result.content =
+            must(oci::read_layer_file(*m_work, it->layer.descriptor, path), "read layer").value_or("");
+        }
+        return result;
+      }
+      if (found != members->end() || redirects(*members, path)) {
+        materialise(state);
+        break;
+      }
+    }
+    // No pending layer names the path or its ancestors: the directories
+    // already made answer for it.
+    return look_up_on_disk(state.lowers, path, read);
   }
 
   std::vector<SandboxMount> run_mounts(const StageState& state, const Step& step)
@@ -1362,7 +1466,7 @@ private:
     return mounts;
   }
 
-  std::optional<Produced> sandbox_layer(const StageState& state, const Step& step)
+  std::optional<Produced> sandbox_layer(StageState& state, const Step& step)
   {
     Command command;
     if (step.form == Form::exec) {
@@ -1393,6 +1497,7 @@ private:
     options.output = m_options.output;
     options.notice = [this](std::string_view line) { progress(line); };
     options.cancel_fd = m_options.cancel_fd;
+    materialise(state); // RUN sees the whole filesystem
     RootfsLayers layers{state.lowers};
     auto mounts = run_mounts(state, step);
     auto result = must(builder::run(layers, command, env, User{state.config.config.user}, mounts, options), where(step));
@@ -1457,6 +1562,8 @@ private:
   std::atomic<size_t> m_step_dirs = 0;
   std::optional<bool> m_overlay_view;
   std::optional<BuildCache> m_cache;
+  std::mutex m_index_mutex;
+  std::map<std::string, std::shared_ptr<const std::map<std::string, oci::LayerMember>>> m_indexes;
   ParseOptions m_parse_options;
   StatCache m_stat;
   std::vector<std::string> m_log; // --cache-log lines

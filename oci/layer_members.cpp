@@ -3,11 +3,13 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <functional>
 #include <memory>
 
 #include <fmt/core.h>
 
 #include "base/strings.hpp"
+#include "oci/layer_apply.hpp"
 #include "oci/layer_reader.hpp"
 
 namespace kiln::oci {
@@ -49,9 +51,12 @@ char type_of(archive_entry* e)
   }
 }
 
-} // namespace
-
-Result<std::vector<LayerMember>> list_layer_members(const Layout& layout, const Descriptor& layer)
+// Reads every member of the layer, calling visit(member, content) where
+// content is the file's bytes for regular files `want` selects, and its
+// digest in member.content for all regular files.
+Result<void> scan_layer(const Layout& layout, const Descriptor& layer,
+                        const std::function<bool(const LayerMember&)>& want,
+                        const std::function<void(LayerMember&&, std::string&&)>& visit)
 {
   auto blob = layout.open_blob(layer.digest);
   if (!blob) {
@@ -70,7 +75,6 @@ Result<std::vector<LayerMember>> list_layer_members(const Layout& layout, const 
   if (archive_read_open(a.get(), &ctx, nullptr, read_callback, nullptr) != ARCHIVE_OK) {
     return archive_error("not a tar stream");
   }
-  std::vector<LayerMember> members;
   std::vector<char> data(1 << 20);
   archive_entry* e = nullptr;
   for (;;) {
@@ -98,7 +102,9 @@ Result<std::vector<LayerMember>> list_layer_members(const Layout& layout, const 
     while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
       member.xattrs += fmt::format("{}={};", name, hex_encode({static_cast<const unsigned char*>(value), size}));
     }
+    std::string content;
     if (member.type == '0') {
+      bool keep = want && want(member);
       Hasher hasher;
       for (;;) {
         la_ssize_t n = archive_read_data(a.get(), data.data(), data.size());
@@ -109,10 +115,13 @@ Result<std::vector<LayerMember>> list_layer_members(const Layout& layout, const 
           break;
         }
         hasher.update(data.data(), static_cast<size_t>(n));
+        if (keep) {
+          content.append(data.data(), static_cast<size_t>(n));
+        }
       }
       member.content = hasher.finish().str();
     }
-    members.push_back(std::move(member));
+    visit(std::move(member), std::move(content));
   }
   // Read to the end, so the digest check has run.
   while (true) {
@@ -124,7 +133,37 @@ Result<std::vector<LayerMember>> list_layer_members(const Layout& layout, const 
       break;
     }
   }
+  return {};
+}
+
+} // namespace
+
+Result<std::vector<LayerMember>> list_layer_members(const Layout& layout, const Descriptor& layer)
+{
+  std::vector<LayerMember> members;
+  auto scanned = scan_layer(layout, layer, {}, [&](LayerMember&& member, std::string&&) {
+    members.push_back(std::move(member));
+  });
+  if (!scanned) {
+    return fail(scanned.error());
+  }
   return members;
+}
+
+Result<std::optional<std::string>> read_layer_file(const Layout& layout, const Descriptor& layer,
+                                                   const std::string& path)
+{
+  std::optional<std::string> found;
+  auto wanted = [&](const LayerMember& member) { return clean_member_path(member.path) == path; };
+  auto scanned = scan_layer(layout, layer, wanted, [&](LayerMember&& member, std::string&& content) {
+    if (member.type == '0' && clean_member_path(member.path) == path) {
+      found = std::move(content);
+    }
+  });
+  if (!scanned) {
+    return fail(scanned.error());
+  }
+  return found;
 }
 
 std::string first_member_difference(const std::vector<LayerMember>& a, const std::vector<LayerMember>& b)

@@ -5,6 +5,7 @@
 // comparing two layers that should have been identical.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,11 @@ struct LayerMember
 };
 
 Result<std::vector<LayerMember>> list_layer_members(const Layout& layout, const Descriptor& layer);
+
+// The content of the regular file at `path` (a cleaned member path, e.g.
+// "etc/passwd") in the layer; nullopt when the layer has no such file.
+Result<std::optional<std::string>> read_layer_file(const Layout& layout, const Descriptor& layer,
+                                                   const std::string& path);
 
 // The first difference between two member lists, as "PATH: FIELD A vs B"
 // ("" when they are the same).
