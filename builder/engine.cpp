@@ -782,7 +782,10 @@ private:
       if (!parent) {
         throw Error(fmt::format("{}: stage {} was not built", context, stage.base.stage));
       }
-      state = *parent;
+      {
+        std::lock_guard lock(m_rootfs_mutex); // a sibling stage may be making its lower dirs
+        state = *parent;
+      }
       state.args.clear();
       break;
     }
@@ -1571,9 +1574,10 @@ private:
   std::atomic<size_t> m_steps = 0;
   std::atomic<size_t> m_cached = 0;
   // With --jobs, stages run on threads: m_mutex guards the log, the policy
-  // and m_stages' slots; m_stat_mutex the stat cache; m_rootfs_mutex the
-  // lazily flattened stages and the overlay probe. None is taken in a
-  // forked child.
+  // and m_stages' slots; m_stat_mutex the stat cache; m_rootfs_mutex what
+  // later stages change in a finished one (its flattened rootfs, its
+  // pending lower dirs) and the overlay probe. None is taken in a forked
+  // child.
   std::mutex m_mutex;
   std::mutex m_stat_mutex;
   std::mutex m_rootfs_mutex;
