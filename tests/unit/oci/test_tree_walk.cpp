@@ -9,7 +9,10 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
+
+#include <fmt/core.h>
 
 #include "base/fileio.hpp"
 #include "layer_fixtures.hpp"
@@ -143,6 +146,31 @@ TEST_CASE("the streamed layer of a tree is byte for byte the list writer's layer
   CHECK(entries[8].data == "linked across directories");
   CHECK(entries[11].path == "z/h1");
   CHECK(entries[11].hardlink == "a/h2");
+}
+
+TEST_CASE("the walk reads xattrs of files and directories, long lists included")
+{
+  TempDir tmp(fs::temp_directory_path());
+  make_tricky_tree(tmp.path());
+  // More names than the walk's first, small list buffer holds.
+  std::map<std::string, std::string> expected;
+  for (int i = 0; i < 40; ++i) {
+    expected[fmt::format("user.kiln-test-attribute-{:02}", i)] = std::string(static_cast<size_t>(i), 'v');
+  }
+  for (const auto& [key, value] : expected) {
+    if (::setxattr((tmp.path() / "a" / "b").c_str(), key.c_str(), value.data(), value.size(), 0) != 0) {
+      MESSAGE("skipped: the filesystem under " << tmp.path() << " refuses user.* xattrs");
+      return;
+    }
+  }
+  REQUIRE(::setxattr((tmp.path() / "a.b").c_str(), "user.dir", "d", 1, 0) == 0);
+  auto entries = read_tar(streamed_layer(tmp.path(), WalkMode::plain, Compression::none));
+  REQUIRE(entries.size() == 12);
+  CHECK(entries[4].path == "a/b");
+  CHECK(entries[4].xattrs == expected);
+  CHECK(entries[2].path == "a.b/");
+  CHECK(entries[2].xattrs == std::map<std::string, std::string>{{"user.dir", "d"}});
+  CHECK(entries[3].xattrs.empty());
 }
 
 TEST_CASE("an overlay upper directory streams its whiteouts and opaque markers in layer order")
