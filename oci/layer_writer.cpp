@@ -238,6 +238,8 @@ public:
     return m_stream.append_zeros(tar_padding(entry.size));
   }
 
+  uint64_t count() const { return m_count; }
+
   Result<void> finish()
   {
     auto appended = m_stream.append_zeros(1024);
@@ -302,7 +304,7 @@ Result<LayerResult> run_pipeline(const LayerWriteOptions& options, Sink& out,
     return fail(fmt::format("write layer: {}", produced.error()));
   }
   LayerResult result{diff_hasher.finish(), blob.hasher().finish(), blob.hasher().bytes(),
-                     std::string(layer_media_type(options.compression.kind))};
+                     std::string(layer_media_type(options.compression.kind)), producer.count()};
   return result;
 }
 

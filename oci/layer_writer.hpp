@@ -40,6 +40,9 @@ struct LayerResult
   Digest digest;  // sha256 of the blob as written
   uint64_t size = 0;
   std::string media_type;
+  // Entries in the tar stream, whiteout markers included: 0 for a layer that
+  // changes nothing, which a streaming caller learns only once it is written.
+  uint64_t entries = 0;
 };
 
 // Writes the layer into out. Entries are sorted here; the caller's order does

@@ -248,4 +248,11 @@ TEST_CASE("the ordered writer refuses items out of layer order or listed twice")
   REQUIRE(l);
   CHECK(ordered.data() == listed.data());
   CHECK(r->diff_id == l->diff_id);
+  CHECK(r->entries == 4);
+  CHECK(l->entries == 4);
+
+  StringSink empty;
+  r = write_layer_ordered(emit_all({}), options, empty);
+  REQUIRE(r);
+  CHECK(r->entries == 0);
 }
