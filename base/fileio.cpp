@@ -187,14 +187,14 @@ TempDir::~TempDir()
   }
 }
 
-Result<FileLock> FileLock::acquire(const fs::path& lock_path)
+Result<FileLock> FileLock::acquire(const fs::path& lock_path, LockMode mode)
 {
   FileLock lock;
   lock.m_fd.reset(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
   if (!lock.m_fd) {
     return fail(fmt::format("open lock \"{}\": {}", lock_path.string(), errno_text(errno)));
   }
-  while (::flock(lock.m_fd.get(), LOCK_EX) != 0) {
+  while (::flock(lock.m_fd.get(), mode == LockMode::shared ? LOCK_SH : LOCK_EX) != 0) {
     if (errno != EINTR) {
       return fail(fmt::format("lock \"{}\": {}", lock_path.string(), errno_text(errno)));
     }

@@ -75,10 +75,13 @@ private:
 };
 
 // An exclusive advisory lock (flock) on a lock file, held until destruction.
+enum class LockMode { exclusive, shared };
+
 class FileLock
 {
 public:
-  static Result<FileLock> acquire(const std::filesystem::path& lock_path);
+  // Waits for the flock() on lock_path (created if missing).
+  static Result<FileLock> acquire(const std::filesystem::path& lock_path, LockMode mode = LockMode::exclusive);
   FileLock(FileLock&&) = default;
   FileLock& operator=(FileLock&&) = default;
 

@@ -1,6 +1,12 @@
 #include "builder/engine.hpp"
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <ctime>
 
 #include <fcntl.h>
 #include <sched.h>
@@ -16,13 +22,16 @@
 #include "base/error.hpp"
 #include "base/fileio.hpp"
 #include "base/strings.hpp"
+#include "builder/buildcache.hpp"
 #include "builder/copy.hpp"
 #include "builder/flags.hpp"
 #include "builder/ignore.hpp"
+#include "builder/modeljson.hpp"
 #include "builder/nsexec.hpp"
 #include "builder/parser.hpp"
 #include "builder/rootfs.hpp"
 #include "builder/rootpath.hpp"
+#include "builder/statcache.hpp"
 #include "builder/userdb.hpp"
 #include "oci/assemble.hpp"
 #include "oci/layer_writer.hpp"
@@ -94,6 +103,21 @@ StackLookup look_up(const std::vector<fs::path>& lowers, const std::string& path
   return {};
 }
 
+// Whether path exists in the stack of lower directories (open fds, top
+// last), a whiteout in a higher one hiding it.
+bool exists_below(const std::vector<Fd>& lowers, const std::string& path)
+{
+  for (auto it = lowers.rbegin(); it != lowers.rend(); ++it) {
+    auto fd = open_in_root(it->get(), path, O_PATH | O_NOFOLLOW);
+    struct stat st;
+    if (!fd || ::fstat(fd->get(), &st) != 0) {
+      continue;
+    }
+    return !(S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0));
+  }
+  return false;
+}
+
 std::string join_path(std::string_view dir, std::string_view path)
 {
   if (path.starts_with('/')) {
@@ -106,14 +130,22 @@ std::string join_path(std::string_view dir, std::string_view path)
   return base + std::string(path);
 }
 
+enum class CacheOutcome { hit, changed, unknown };
+
 struct StageState
 {
+  std::string base; // the base image's manifest digest, or "scratch"
   oci::ImageConfig config;
   std::vector<oci::Descriptor> layers;
   std::vector<fs::path> lowers;
   std::vector<std::pair<std::string, std::string>> args;
   std::map<std::string, std::string> annotations;
   std::optional<fs::path> flattened;
+  std::vector<std::string> triggers; // the base image's ONBUILD triggers, still to run
+  // How the last step fared in the cache: a miss after something changed
+  // makes the next miss "parent changed"; a miss on a state never built
+  // on (a first build) stays "not in the cache".
+  CacheOutcome last = CacheOutcome::hit;
 };
 
 struct WrittenLayer
@@ -122,6 +154,39 @@ struct WrittenLayer
   oci::Digest diff_id;
 };
 
+// A layer a step made and the lower directory holding its files.
+struct Produced
+{
+  WrittenLayer layer;
+  fs::path lower;
+};
+
+// What a step's cache key needs, worked out before the lookup and reused
+// by the build on a miss (the context is walked once).
+struct Prepared
+{
+  StepInputs inputs;
+  std::optional<SourceManifest> manifest; // files read from the context
+  CopyRequest request;                    // COPY/ADD
+  std::optional<CopyPlan> plan;           // COPY/ADD from the context
+  std::optional<oci::Image> image;        // COPY --from an image, verified
+  uint64_t files_hashed = 0;              // context files read for the key
+  uint64_t bytes_hashed = 0;
+};
+
+// The instruction for messages: "COPY src/", "RUN".
+std::string short_name(const Step& step)
+{
+  if ((step.kind == StepKind::copy || step.kind == StepKind::add) && step.args.size() >= 2) {
+    std::string sources;
+    for (size_t i = 0; i + 1 < step.args.size(); ++i) {
+      sources += " " + step.args[i];
+    }
+    return step.instruction + (sources.size() > 60 ? sources.substr(0, 57) + "..." : sources);
+  }
+  return step.instruction;
+}
+
 class Engine
 {
 public:
@@ -129,6 +194,7 @@ public:
 
   ~Engine()
   {
+    write_cache_log(); // a failed build's decisions too
     if (m_scratch) {
       (void)remove_tree(m_scratch->path(), m_map);
       m_scratch->release();
@@ -162,6 +228,7 @@ public:
       }
       return env;
     };
+    m_parse_options = parse_options;
     Build model = parse_file(m_options.containerfile, parse_options);
     for (const auto& diagnostic : model.diagnostics) {
       progress(diagnostic.format());
@@ -171,10 +238,14 @@ public:
     fs::path cache = m_options.cache_dir;
     std::error_code ec;
     fs::create_directories(cache / "tmp", ec);
+    m_cache = must(BuildCache::open(cache), "");
     m_scratch = std::make_unique<TempDir>(cache / "tmp", "build-");
     ::chmod(m_scratch->path().c_str(), 0755);
-    m_work = must(oci::Layout::create(m_scratch->path() / "layout"), "");
+    // Every blob a build reads or writes lives in the cache's layout; the
+    // image is copied from there to each destination.
+    m_work = m_cache->blobs();
     m_rootfs = must(RootfsCache::open(cache / "rootfs", m_map), "");
+    m_stat = StatCache::load(cache, m_options.context);
     if (!m_map.warning.empty()) {
       progress(fmt::format("warning: {}", m_map.warning));
     }
@@ -184,32 +255,132 @@ public:
       needed += stage.needed ? 1 : 0;
     }
     m_stages.resize(model.stages.size());
-    size_t number = 0;
+    std::vector<std::pair<const Stage*, size_t>> numbered; // needed stages, numbered in file order
     for (const auto& stage : model.stages) {
-      if (!stage.needed) {
-        continue;
+      if (stage.needed) {
+        numbered.emplace_back(&stage, numbered.size() + 1);
       }
-      ++number;
-      auto started = std::chrono::steady_clock::now();
-      StageState state = start_stage(stage, number, needed);
-      progress_time(started);
-      for (size_t i = 0; i < stage.steps.size(); ++i) {
-        const Step& step = stage.steps[i];
-        progress(fmt::format("[{}/{}] STEP {}/{}: {}", number, needed, i + 2, stage.steps.size() + 1, step.text));
-        started = std::chrono::steady_clock::now();
-        run_step(state, step);
-        progress_time(started);
-        if (m_options.cancel_fd >= 0 && cancelled()) {
-          throw Error("build cancelled");
-        }
+    }
+    if (m_options.jobs <= 1) {
+      for (const auto& [stage, number] : numbered) {
+        build_stage(*stage, number, needed);
       }
-      m_stages[static_cast<size_t>(stage.index)] = std::move(state);
+    } else {
+      build_concurrently(numbered, needed);
     }
     StageState& final_state = *m_stages[static_cast<size_t>(model.target)];
-    return write_output(final_state);
+    BuildResult result = write_output(final_state);
+    if (auto saved = m_stat.save(); !saved) {
+      progress(fmt::format("warning: stat cache not saved: {}", saved.error()));
+    }
+    write_cache_log();
+    result.steps = m_steps.load();
+    result.cached = m_cached.load();
+    result.files_checked = m_stat.files_seen();
+    result.files_hashed = m_stat.files_hashed();
+    result.bytes_hashed = m_stat.bytes_hashed();
+    progress(fmt::format("cache: {} of {} steps cached; context: {} files checked, {} read, {} bytes hashed",
+                         result.cached, result.steps, result.files_checked, result.files_hashed, result.bytes_hashed));
+    return result;
   }
 
 private:
+  void build_stage(const Stage& stage, size_t number, size_t needed)
+  {
+    StageState state = start_stage(stage, number, needed);
+    // The base's ONBUILD triggers run first, as Docker runs them.
+    auto triggers = std::move(state.triggers);
+    state.triggers.clear();
+    for (const auto& step : onbuild_steps(stage, triggers)) {
+      progress(fmt::format("[{}/{}] ONBUILD {}", number, needed, step.text));
+      cached_step(state, step, fmt::format("{}/onbuild", number));
+    }
+    for (size_t i = 0; i < stage.steps.size(); ++i) {
+      const Step& step = stage.steps[i];
+      progress(fmt::format("[{}/{}] STEP {}/{}: {}", number, needed, i + 2, stage.steps.size() + 1, step.text));
+      cached_step(state, step, fmt::format("{}/{}", number, i + 2));
+      if (m_options.cancel_fd >= 0 && cancelled()) {
+        throw Error("build cancelled");
+      }
+    }
+    std::lock_guard lock(m_mutex);
+    m_stages[static_cast<size_t>(stage.index)] = std::move(state);
+  }
+
+  // The stages a stage reads: its base stage, COPY --from and RUN --mount
+  // from= stages.
+  static std::set<int> dependencies(const Stage& stage)
+  {
+    std::set<int> out;
+    if (stage.base.kind == StageBase::Kind::stage) {
+      out.insert(stage.base.stage);
+    }
+    for (const auto& step : stage.steps) {
+      if (step.from_stage) {
+        out.insert(*step.from_stage);
+      }
+      for (const auto& mount : step.mounts) {
+        if (mount.from_stage) {
+          out.insert(*mount.from_stage);
+        }
+      }
+    }
+    return out;
+  }
+
+  // --jobs N: up to N stages at once, each as soon as the stages it reads
+  // are built. The first failure stops new stages; running ones finish.
+  void build_concurrently(const std::vector<std::pair<const Stage*, size_t>>& numbered, size_t needed)
+  {
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::set<int> done;
+    std::set<int> started;
+    std::exception_ptr failure;
+    size_t running = 0;
+    std::vector<std::thread> threads;
+    std::unique_lock lock(mutex);
+    while (done.size() < numbered.size()) {
+      for (const auto& [stage, number] : numbered) {
+        if (failure || running >= m_options.jobs || started.contains(stage->index)) {
+          continue;
+        }
+        auto deps = dependencies(*stage);
+        if (!std::includes(done.begin(), done.end(), deps.begin(), deps.end())) {
+          continue;
+        }
+        started.insert(stage->index);
+        ++running;
+        threads.emplace_back([&, stage = stage, number = number] {
+          std::exception_ptr error;
+          try {
+            build_stage(*stage, number, needed);
+          } catch (...) {
+            error = std::current_exception();
+          }
+          std::lock_guard guard(mutex);
+          --running;
+          if (error && !failure) {
+            failure = error;
+          }
+          done.insert(stage->index);
+          changed.notify_all();
+        });
+      }
+      if (failure && running == 0) {
+        break;
+      }
+      changed.wait(lock);
+    }
+    lock.unlock();
+    for (auto& thread : threads) {
+      thread.join();
+    }
+    if (failure) {
+      std::rethrow_exception(failure);
+    }
+  }
+
   void progress(std::string_view line) const
   {
     if (m_options.progress) {
@@ -223,6 +394,278 @@ private:
   {
     std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
     progress(fmt::format("--> done in {:.2f} s", elapsed.count()));
+  }
+
+  // The key of a stage's state: what the next step sees (files through
+  // the layers' diff_ids, and the config); history times are left out. ARG
+  // values are not part of it: as in Docker, a changed ARG misses where it
+  // is used (RUN keys on the ARGs in scope; other steps on their expanded
+  // text), not where it is defined.
+  static std::string state_key(const StageState& state)
+  {
+    oci::ImageConfig config = state.config;
+    config.history.clear();
+    config.created.clear();
+    return oci::Digest::of(fmt::format("kiln-state-1\n{}\n{}", state.base, config.serialize())).hex();
+  }
+
+  std::string stage_key(int index, const Step& step) const
+  {
+    const auto& source = m_stages.at(static_cast<size_t>(index));
+    if (!source) {
+      throw Error(fmt::format("{}: stage {} was not built", where(step), index));
+    }
+    return state_key(*source);
+  }
+
+  // What decides the bytes of a layer and the times in history.
+  std::string layer_options_text() const
+  {
+    const auto& c = m_options.compression;
+    return fmt::format("{}:{}:{}", oci::compression_name(c.kind),
+                       c.level.value_or(oci::default_level(c.kind)),
+                       m_options.epoch ? std::to_string(*m_options.epoch) : "now");
+  }
+
+  StepInputs base_inputs(const StageState& state, const Step& step) const
+  {
+    StepInputs inputs;
+    inputs.parent = state_key(state);
+    inputs.kind = step.instruction;
+    inputs.instruction = oci::Json::parse(to_json(step).dump());
+    inputs.instruction.erase("at");
+    if (step.kind == StepKind::arg) {
+      oci::Json names = oci::Json::array();
+      for (const auto& pair : step.pairs) {
+        names.push_back(pair.key);
+      }
+      inputs.instruction["pairs"] = names;
+    }
+    inputs.platform = m_options.platform.str();
+    inputs.layer = layer_options_text();
+    inputs.location = where(step);
+    inputs.summary = step.text.size() > 200 ? step.text.substr(0, 197) + "..." : step.text;
+    return inputs;
+  }
+
+  // The manifest of entries read from the context: everything the layer
+  // keeps of each (never mtimes or inode numbers), contents by digest
+  // through the stat cache.
+  SourceManifest manifest_of(const std::vector<oci::LayerEntry>& entries, const std::vector<std::string>& origins,
+                             const Step& step, Prepared& prepared)
+  {
+    std::lock_guard lock(m_stat_mutex);
+    uint64_t files_before = m_stat.files_hashed();
+    uint64_t bytes_before = m_stat.bytes_hashed();
+    SourceManifest manifest;
+    manifest.files.reserve(entries.size());
+    std::map<std::pair<uint64_t, uint64_t>, std::string> linked; // (device, inode) → first path
+    for (size_t i = 0; i < entries.size(); ++i) {
+      const auto& entry = entries[i];
+      const std::string& origin = i < origins.size() ? origins[i] : std::string();
+      std::string content;
+      if (entry.type == oci::EntryType::regular) {
+        if (entry.nlink > 1 && entry.inode != 0) {
+          auto [it, first] = linked.emplace(std::pair{entry.device, entry.inode}, entry.path);
+          if (!first) {
+            content = "=" + it->second; // a hardlink in the layer
+          }
+        }
+        if (content.empty()) {
+          auto fd = entry.open ? entry.open()
+                    : entry.source_root ? oci::open_beneath(entry.source_root->get(), entry.path)
+                                        : Result<Fd>(fail("no way to open it"));
+          auto digest = fd ? m_stat.digest(origin, fd->get()) : Result<oci::Digest>(fail(fd.error()));
+          if (!digest) {
+            throw Error(fmt::format("{}: {} \"{}\": {}", where(step), step.instruction,
+                                    origin.empty() ? entry.path : origin, digest.error()));
+          }
+          content = digest->str();
+        }
+      }
+      std::string xattrs;
+      for (const auto& [name, value] : entry.xattrs) {
+        xattrs += fmt::format("{}={};", name,
+                              hex_encode({reinterpret_cast<const unsigned char*>(value.data()), value.size()}));
+      }
+      std::string record =
+        fmt::format("{}\n{}\n{:o}\n{}:{}\n{}\n{}\n{}:{}\n{}\n{}", entry.path, static_cast<int>(entry.type),
+                    entry.mode, entry.uid, entry.gid, entry.link_target, entry.hardlink_target, entry.dev_major,
+                    entry.dev_minor, xattrs, content);
+      manifest.files.emplace_back(origin.empty() ? "/" + entry.path : origin, oci::Digest::of(record).hex());
+    }
+    std::sort(manifest.files.begin(), manifest.files.end());
+    prepared.files_hashed += m_stat.files_hashed() - files_before;
+    prepared.bytes_hashed += m_stat.bytes_hashed() - bytes_before;
+    return manifest;
+  }
+
+  // Works out everything the step's key needs.
+  Prepared prepare(const StageState& state, const Step& step)
+  {
+    Prepared prepared;
+    prepared.inputs = base_inputs(state, step);
+    StepInputs& inputs = prepared.inputs;
+    if (step.kind == StepKind::run) {
+      inputs.args = state.args;
+      inputs.env = state.config.config.env;
+      inputs.id_map = m_map.single_id() ? "single id" : "ranges";
+      SourceManifest bound;
+      for (const auto& mount : step.mounts) {
+        if (mount.get("type").value_or("bind") != "bind") {
+          continue;
+        }
+        if (mount.from_stage) {
+          inputs.from.push_back(stage_key(*mount.from_stage, step));
+          continue;
+        }
+        // A bind mount of the context: the RUN sees those files.
+        std::string source = mount.get("source").value_or("");
+        Fd context = open_dir(m_options.context, step);
+        auto fd = source.empty() || source == "/" || source == "."
+                    ? Result<Fd>(Fd(::dup(context.get())))
+                    : open_in_root(context.get(), source, O_RDONLY | O_DIRECTORY);
+        if (!fd) {
+          continue; // a single file or nothing: the sandbox reports it
+        }
+        auto walked = must(oci::walk_tree(fd->get()), where(step));
+        std::vector<std::string> origins;
+        for (auto& entry : walked.entries) {
+          origins.push_back(source.empty() || source == "/" || source == "." ? entry.path
+                                                                             : source + "/" + entry.path);
+        }
+        auto part = manifest_of(walked.entries, origins, step, prepared);
+        bound.files.insert(bound.files.end(), part.files.begin(), part.files.end());
+      }
+      if (!bound.files.empty()) {
+        inputs.files = bound.digest().str();
+        prepared.manifest = std::move(bound);
+      }
+    } else if (step.kind == StepKind::copy || step.kind == StepKind::add) {
+      prepared.request = copy_request(state, step);
+      if (step.from_stage) {
+        inputs.from.push_back(stage_key(*step.from_stage, step));
+      } else if (step.from_image) {
+        prepared.image = fetch_image(*step.from_image, fmt::format("{}: COPY --from", where(step)));
+        inputs.from.push_back(prepared.image->descriptor.digest.str());
+      } else {
+        fs::path spool = m_scratch->path() / fmt::format("spool-{}", m_step_dirs++);
+        fs::create_directories(spool);
+        Fd context = open_dir(m_options.context, step);
+        prepared.plan = must(plan_copy(context.get(), m_options.context, SourceKind::context,
+                                       m_ignore ? &*m_ignore : nullptr, prepared.request, spool),
+                             where(step));
+        prepared.manifest = manifest_of(prepared.plan->entries, prepared.plan->origins, step, prepared);
+        inputs.files = prepared.manifest->digest().str();
+      }
+    }
+    return prepared;
+  }
+
+  // One step through the cache: its key, then the stored result (CACHED)
+  // or a build whose result is stored.
+  void cached_step(StageState& state, const Step& step, const std::string& number)
+  {
+    auto started = std::chrono::steady_clock::now();
+    Prepared prepared = prepare(state, step);
+    oci::Digest key = prepared.inputs.key();
+    std::optional<CacheEntry> hit;
+    if (m_options.cache == CacheMode::use) {
+      hit = m_cache->find(key);
+    }
+    std::string reason;
+    if (hit) {
+      progress("--> CACHED");
+    } else {
+      reason = miss_reason(state.last, short_name(step), prepared.inputs,
+                           prepared.manifest ? &*prepared.manifest : nullptr);
+      progress(fmt::format("--> {}", reason));
+    }
+    std::string created;
+    auto layer = run_step(state, step, prepared, hit ? &*hit : nullptr, created);
+    if (!hit) {
+      CacheEntry entry;
+      entry.key = key;
+      entry.inputs = prepared.inputs;
+      entry.created = created;
+      if (layer) {
+        entry.layer = layer->descriptor;
+        entry.diff_id = layer->diff_id;
+        entry.blobs = {layer->descriptor.digest};
+        entry.dirs = {RootfsCache::layer_dir_name(layer->diff_id)};
+      }
+      if (auto stored = m_cache->store(entry, prepared.manifest ? &*prepared.manifest : nullptr); !stored) {
+        progress(fmt::format("warning: {}: not stored in the cache: {}", where(step), stored.error()));
+      }
+      progress_time(started);
+    }
+    state.last = outcome(hit.has_value(), reason);
+    ++m_steps;
+    m_cached += hit ? 1 : 0;
+    log_decision(number, step.text, where(step), key, hit.has_value(), reason, prepared.files_hashed,
+                 prepared.bytes_hashed, started);
+  }
+
+  static constexpr std::string_view k_not_cached = "not in the cache";
+
+  std::string miss_reason(CacheOutcome parent, const std::string& name, const StepInputs& inputs,
+                          const SourceManifest* manifest) const
+  {
+    if (m_options.cache == CacheMode::refresh) {
+      return fmt::format("{}: not looked up (--no-cache)", name);
+    }
+    std::string why = m_cache->explain_miss(inputs, manifest);
+    if (why.empty()) {
+      why = parent == CacheOutcome::changed ? "parent changed" : std::string(k_not_cached);
+    }
+    return fmt::format("{}: {}", name, why);
+  }
+
+  static CacheOutcome outcome(bool hit, const std::string& reason)
+  {
+    return hit ? CacheOutcome::hit
+               : reason.ends_with(k_not_cached) ? CacheOutcome::unknown : CacheOutcome::changed;
+  }
+
+  void log_decision(const std::string& number, const std::string& text, const std::string& location,
+                    const oci::Digest& key, bool hit, const std::string& reason, uint64_t files, uint64_t bytes,
+                    std::chrono::steady_clock::time_point started)
+  {
+    if (!m_options.cache_log) {
+      return;
+    }
+    std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
+    oci::Json line{{"step", number},
+                   {"location", location},
+                   {"instruction", text},
+                   {"key", key.str()},
+                   {"decision", hit ? "hit" : "miss"},
+                   {"files_hashed", files},
+                   {"bytes_hashed", bytes},
+                   {"seconds", static_cast<double>(static_cast<int64_t>(elapsed.count() * 1000)) / 1000}};
+    if (!hit) {
+      line["reason"] = reason;
+    }
+    std::lock_guard lock(m_mutex);
+    m_log.push_back(line.dump());
+  }
+
+  void write_cache_log() noexcept
+  {
+    if (!m_options.cache_log || m_log_written) {
+      return;
+    }
+    m_log_written = true;
+    try {
+      std::string text;
+      for (const auto& line : m_log) {
+        text += line + "\n";
+      }
+      if (auto written = write_file_atomic(*m_options.cache_log, text, Durable::no); !written) {
+        progress(fmt::format("warning: --cache-log: {}", written.error()));
+      }
+    } catch (...) {
+    }
   }
 
   bool cancelled() const
@@ -248,10 +691,10 @@ private:
 
   std::string timestamp() const { return oci::image_timestamp(m_options.epoch); }
 
-  void add_history(StageState& state, const Step& step, bool empty_layer)
+  void add_history(StageState& state, const Step& step, bool empty_layer, const std::string& created)
   {
     oci::History history;
-    history.created = timestamp();
+    history.created = created;
     history.created_by = step.text;
     history.comment = "kiln";
     history.empty_layer = empty_layer;
@@ -264,6 +707,7 @@ private:
   void check_base(const std::string& text, const oci::ImageReference& reference, oci::ImageSource& source,
                   const std::string& context)
   {
+    std::unique_lock lock(m_mutex);
     if (!m_policy_loaded) {
       m_policy = must(signer::load_configured_policy(m_options.policy), "trust policy");
       m_policy_loaded = true;
@@ -309,6 +753,7 @@ private:
     StageState state;
     switch (stage.base.kind) {
     case StageBase::Kind::scratch: {
+      state.base = "scratch";
       state.config.architecture = m_options.platform.architecture;
       state.config.os = m_options.platform.os;
       state.config.variant = m_options.platform.variant;
@@ -327,20 +772,85 @@ private:
       break;
     }
     case StageBase::Kind::image: {
+      auto started = std::chrono::steady_clock::now();
       oci::Image image = fetch_image(stage.base.image, context);
+      state.base = image.descriptor.digest.str();
       state.config = image.config;
       state.layers = image.manifest.layers;
+      // FROM is a cache step too: found when its chain is already extracted;
+      // its parent names the reference, so a moved tag explains a miss.
+      StepInputs inputs;
+      inputs.kind = "FROM";
+      inputs.platform = m_options.platform.str();
+      inputs.parent = oci::Digest::of(fmt::format("FROM\n{}\n{}", stage.base.image, inputs.platform)).hex();
+      inputs.instruction = oci::Json{{"manifest", state.base}};
+      inputs.location = fmt::format("{}:{}", stage.source.file, stage.source.line);
+      inputs.summary = "FROM " + stage.base.image;
+      oci::Digest key = inputs.key();
+      std::string chain = chain_id(state.config.diff_ids).hex();
+      std::error_code ec;
+      bool hit = m_options.cache == CacheMode::use && fs::is_directory(m_rootfs->dir() / chain, ec) &&
+                 m_cache->find(key).has_value();
+      std::string reason;
+      if (hit) {
+        progress("--> CACHED");
+      } else {
+        reason = miss_reason(CacheOutcome::unknown, "FROM", inputs, nullptr);
+        progress(fmt::format("--> {}", reason));
+      }
       state.lowers = {must(m_rootfs->ensure(*m_work, state.layers, state.config.diff_ids, warner()), context)};
+      if (!hit) {
+        CacheEntry entry;
+        entry.key = key;
+        entry.inputs = inputs;
+        entry.blobs = {image.descriptor.digest, image.manifest.config.digest};
+        for (const auto& layer : state.layers) {
+          entry.blobs.push_back(layer.digest);
+        }
+        entry.dirs = {chain};
+        if (auto stored = m_cache->store(entry); !stored) {
+          progress(fmt::format("warning: {}: not stored in the cache: {}", context, stored.error()));
+        }
+        progress_time(started);
+      }
+      state.last = outcome(hit, reason);
+      ++m_steps;
+      m_cached += hit ? 1 : 0;
+      log_decision(fmt::format("{}/1", number), inputs.summary, inputs.location, key, hit, reason, 0, 0, started);
       state.annotations[std::string(oci::k_annotation_base_name)] = stage.base.image;
       state.annotations[std::string(oci::k_annotation_base_digest)] = image.descriptor.digest.str();
-      if (!state.config.config.on_build.empty()) {
-        progress(fmt::format("warning: {}: the base's ONBUILD triggers are not run", context));
-        state.config.config.on_build.clear();
-      }
+      // Triggers run in this stage and are not passed on (Docker).
+      state.triggers = std::move(state.config.config.on_build);
+      state.config.config.on_build.clear();
       break;
     }
     }
     return state;
+  }
+
+  // The base's ONBUILD triggers as steps of this stage: parsed as lines
+  // after a FROM of the same base, so they expand in its scope.
+  std::vector<Step> onbuild_steps(const Stage& stage, const std::vector<std::string>& triggers) const
+  {
+    if (triggers.empty()) {
+      return {};
+    }
+    std::string text = fmt::format("FROM {}\n", stage.base.image);
+    for (const auto& trigger : triggers) {
+      text += trigger + "\n";
+    }
+    ParseOptions options = m_parse_options;
+    options.file = fmt::format("{}:{} (ONBUILD of {})", stage.source.file, stage.source.line, stage.base.image);
+    options.target.reset();
+    Build triggered = parse(text, options);
+    std::vector<Step> steps = std::move(triggered.stages.at(0).steps);
+    for (const auto& step : steps) {
+      if (step.from_stage || step.kind == StepKind::onbuild) {
+        throw Error(fmt::format("{}: ONBUILD {}: {} cannot run as a trigger here", options.file, step.text,
+                                step.from_stage ? "--from a stage" : "ONBUILD"));
+      }
+    }
+    return steps;
   }
 
   std::function<void(const std::string&)> warner() const
@@ -348,9 +858,14 @@ private:
     return [this](const std::string& line) { progress(fmt::format("warning: {}", line)); };
   }
 
-  void run_step(StageState& state, const Step& step)
+  // Applies the step: its config changes always (they are cheap and
+  // deterministic), its layer from the cache entry `hit` or built anew.
+  // Returns the layer, and the history time in `created`.
+  std::optional<WrittenLayer> run_step(StageState& state, const Step& step, Prepared& prepared, const CacheEntry* hit,
+                                       std::string& created)
   {
     auto& c = state.config.config;
+    std::optional<Produced> produced;
     switch (step.kind) {
     case StepKind::env:
       for (const auto& pair : step.pairs) {
@@ -401,17 +916,41 @@ private:
       c.healthcheck = healthcheck(state, step);
       break;
     case StepKind::workdir:
-      workdir_step(state, step);
-      return;
+      c.working_dir = absolute_workdir(state, step.args.at(0));
+      produced = hit != nullptr ? reuse(*hit, step) : workdir_layer(state, step);
+      break;
     case StepKind::copy:
     case StepKind::add:
-      copy_step(state, step);
-      return;
+      produced = hit != nullptr ? reuse(*hit, step) : copy_layer(state, step, prepared);
+      break;
     case StepKind::run:
-      sandbox_step(state, step);
-      return;
+      produced = hit != nullptr ? reuse(*hit, step) : sandbox_layer(state, step);
+      break;
     }
-    add_history(state, step, true);
+    created = hit != nullptr ? hit->created : timestamp();
+    if (produced) {
+      push_layer(state, produced->layer, produced->lower);
+    }
+    add_history(state, step, !produced, created);
+    return produced ? std::optional(produced->layer) : std::nullopt;
+  }
+
+  // A cached step's layer and lower directory. When an earlier build's
+  // directory is gone, a COPY's layer is applied again; a RUN's may hold
+  // whiteouts, so the stage's chain is flattened instead (empty lower).
+  std::optional<Produced> reuse(const CacheEntry& entry, const Step& step)
+  {
+    if (!entry.layer || !entry.diff_id) {
+      return std::nullopt;
+    }
+    WrittenLayer layer{*entry.layer, *entry.diff_id};
+    if (auto dir = m_rootfs->find_layer_dir(layer.diff_id)) {
+      return Produced{layer, *dir};
+    }
+    if (step.kind == StepKind::run) {
+      return Produced{layer, {}};
+    }
+    return Produced{layer, lower_of(layer, step)};
   }
 
   std::vector<std::string> shell_of(const StageState& state) const
@@ -470,13 +1009,12 @@ private:
     return join_path(state.config.config.working_dir, path);
   }
 
-  void workdir_step(StageState& state, const Step& step)
+  // The directories WORKDIR names that do not exist yet, as a layer.
+  std::optional<Produced> workdir_layer(const StageState& state, const Step& step)
   {
-    std::string dir = absolute_workdir(state, step.args.at(0));
-    state.config.config.working_dir = dir;
+    const std::string& dir = state.config.config.working_dir;
     if (look_up(state.lowers, dir, false).exists) {
-      add_history(state, step, true);
-      return;
+      return std::nullopt;
     }
     // A missing WORKDIR (and its missing parents) is created owned by the
     // active USER, as BuildKit does (moby/buildkit#1002).
@@ -511,8 +1049,7 @@ private:
       entries.push_back(std::move(entry));
     }
     auto layer = write_here(std::move(entries), step);
-    materialise(state, layer, step);
-    add_history(state, step, false);
+    return Produced{layer, lower_of(layer, step)};
   }
 
   std::optional<std::pair<uint32_t, uint32_t>> chown_of(const StageState& state, const Step& step) const
@@ -536,6 +1073,7 @@ private:
     if (!source) {
       throw Error(fmt::format("{}: COPY --from: stage {} was not built", where(step), index));
     }
+    std::lock_guard lock(m_rootfs_mutex);
     if (!source->flattened) {
       source->flattened = must(m_rootfs->ensure(*m_work, source->layers, source->config.diff_ids, warner()),
                                where(step));
@@ -577,6 +1115,7 @@ private:
     if (length > 3500) {
       return false;
     }
+    std::lock_guard lock(m_rootfs_mutex);
     if (!m_overlay_view) {
       fs::path probe = m_scratch->path() / "view-probe";
       m_overlay_view = m_rootfs->make_root_owned_dir(probe) &&
@@ -588,13 +1127,10 @@ private:
     return *m_overlay_view;
   }
 
-  void copy_step(StageState& state, const Step& step)
+  CopyRequest copy_request(const StageState& state, const Step& step) const
   {
     if (step.args.size() < 2) {
       throw Error(fmt::format("{}: {} needs a source and a destination", where(step), step.instruction));
-    }
-    if (step.flag("parents")) {
-      throw Error(fmt::format("{}: {} --parents is not supported by kiln yet", where(step), step.instruction));
     }
     CopyRequest request;
     request.sources.assign(step.args.begin(), step.args.end() - 1);
@@ -617,27 +1153,36 @@ private:
       }
     }
     request.extract_archives = step.kind == StepKind::add && !step.from_stage && !step.from_image;
+    request.parents = step.flag("parents").value_or("false") == "true";
+    return request;
+  }
+
+  // COPY/ADD's layer: from the context plan made for the key, or read from
+  // another stage or image inside the user namespace.
+  Produced copy_layer(const StageState& state, const Step& step, Prepared& prepared)
+  {
+    (void)state;
+    const CopyRequest& request = prepared.request;
     WrittenLayer layer;
-    if (!step.from_stage && !step.from_image) {
-      fs::path spool = m_scratch->path() / fmt::format("spool-{}", state.layers.size());
-      fs::create_directories(spool);
-      Fd context = open_dir(m_options.context, step);
-      auto plan = must(plan_copy(context.get(), m_options.context, SourceKind::context,
-                                 m_ignore ? &*m_ignore : nullptr, request, spool),
-                       where(step));
-      layer = write_here(std::move(plan.entries), step);
+    if (prepared.plan) {
+      layer = write_here(std::move(prepared.plan->entries), step);
     } else {
       fs::path root;
       std::vector<fs::path> view; // a stage's lower dirs, read through overlayfs
       if (step.from_stage) {
         const auto& source = m_stages.at(static_cast<size_t>(*step.from_stage));
-        if (source && !source->flattened && source->lowers.size() > 1 && overlay_view_works(source->lowers)) {
+        bool flattened = false;
+        {
+          std::lock_guard lock(m_rootfs_mutex);
+          flattened = source && source->flattened;
+        }
+        if (source && !flattened && source->lowers.size() > 1 && overlay_view_works(source->lowers)) {
           view = source->lowers;
         } else {
           root = stage_rootfs(*step.from_stage, step);
         }
       } else {
-        oci::Image image = fetch_image(*step.from_image, fmt::format("{}: COPY --from", where(step)));
+        const oci::Image& image = *prepared.image;
         root = must(m_rootfs->ensure(*m_work, image.manifest.layers, image.config.diff_ids, warner()), where(step));
       }
       fs::path mount_point;
@@ -665,8 +1210,7 @@ private:
         return walked;
       });
     }
-    materialise(state, layer, step);
-    add_history(state, step, false);
+    return Produced{layer, lower_of(layer, step)};
   }
 
   // Directories are opened here, before any user namespace: see rootfs.cpp.
@@ -741,21 +1285,25 @@ private:
     return *layer;
   }
 
-  // Makes a new layer part of the stage: in the image, and as a lower dir
-  // for the steps after it.
-  void materialise(StageState& state, const WrittenLayer& layer, const Step& step)
+  // A new layer's files as a lower dir for the steps after it, kept in the
+  // rootfs cache for later builds.
+  fs::path lower_of(const WrittenLayer& layer, const Step& step)
   {
-    fs::path dir = m_scratch->path() / fmt::format("step-{}", m_step_dirs++);
-    must(m_rootfs->apply_into(dir, *m_work, layer.descriptor, layer.diff_id, warner()), where(step));
-    push_layer(state, layer, dir);
+    return must(m_rootfs->ensure_layer_dir(*m_work, layer.descriptor, layer.diff_id, warner()), where(step));
   }
 
+  // Makes a layer part of the stage: in the image, and as a lower dir for
+  // the steps after it (an empty lower: flatten the whole chain instead).
   void push_layer(StageState& state, const WrittenLayer& layer, const fs::path& lower)
   {
     state.layers.push_back(layer.descriptor);
     state.config.diff_ids.push_back(layer.diff_id);
-    state.lowers.push_back(lower);
     state.flattened.reset();
+    if (lower.empty()) {
+      state.lowers = {must(m_rootfs->ensure(*m_work, state.layers, state.config.diff_ids, warner()), "")};
+    } else {
+      state.lowers.push_back(lower);
+    }
   }
 
   std::vector<SandboxMount> run_mounts(const StageState& state, const Step& step)
@@ -814,7 +1362,7 @@ private:
     return mounts;
   }
 
-  void sandbox_step(StageState& state, const Step& step)
+  std::optional<Produced> sandbox_layer(const StageState& state, const Step& step)
   {
     Command command;
     if (step.form == Form::exec) {
@@ -858,23 +1406,37 @@ private:
     }
     fs::path upper = result.upper.path();
     Fd upper_fd = open_dir(upper, step);
-    auto layer = write_in_namespace_maybe(step, [&]() -> Result<oci::WalkResult> {
-      return oci::walk_tree(upper_fd.get(), oci::WalkMode::overlay_upper);
-    });
-    // The upper dir stays as the lower dir of the steps after it; the scratch
-    // directory (and with it this run dir) is removed after the build.
-    result.upper.release();
-    if (!layer) {
-      add_history(state, step, true);
-      return;
+    std::vector<Fd> lower_fds;
+    for (const auto& lower : state.lowers) {
+      lower_fds.push_back(open_dir(lower, step));
     }
-    push_layer(state, *layer, upper);
-    add_history(state, step, false);
+    auto layer = write_in_namespace_maybe(step, [&]() -> Result<oci::WalkResult> {
+      auto walked = oci::walk_tree(upper_fd.get(), oci::WalkMode::overlay_upper);
+      if (walked) {
+        // A whiteout or opaque marker matters only where something exists
+        // below it (fallback snapshots and fuse-overlayfs leave others).
+        std::erase_if(walked->deletions, [&](const oci::Deletion& deletion) {
+          return !deletion.path.empty() && !exists_below(lower_fds, deletion.path);
+        });
+      }
+      return walked;
+    });
+    if (!layer) {
+      return std::nullopt; // the upper dir goes with the scratch directory
+    }
+    // The upper dir becomes the layer's lower dir, for the steps after it
+    // and for later builds.
+    fs::path lower = must(m_rootfs->adopt_layer_dir(upper, layer->diff_id), where(step));
+    result.upper.release();
+    return Produced{*layer, lower};
   }
 
   BuildResult write_output(StageState& state)
   {
-    state.config.created = timestamp();
+    // Without a fixed epoch the image is as new as its newest step, so a
+    // build found wholly in the cache gives the same image again.
+    state.config.created = m_options.epoch || state.config.history.empty() ? timestamp()
+                                                                            : state.config.history.back().created;
     auto manifest = must(oci::write_image(*m_work, state.config, state.layers, state.annotations), "write image");
     for (const auto& reference : m_options.destinations) {
       std::string context = fmt::format("write \"{}\"", reference.str());
@@ -892,8 +1454,22 @@ private:
   std::optional<RootfsCache> m_rootfs;
   std::optional<IgnoreMatcher> m_ignore;
   std::vector<std::optional<StageState>> m_stages;
-  size_t m_step_dirs = 0;
+  std::atomic<size_t> m_step_dirs = 0;
   std::optional<bool> m_overlay_view;
+  std::optional<BuildCache> m_cache;
+  ParseOptions m_parse_options;
+  StatCache m_stat;
+  std::vector<std::string> m_log; // --cache-log lines
+  bool m_log_written = false;
+  std::atomic<size_t> m_steps = 0;
+  std::atomic<size_t> m_cached = 0;
+  // With --jobs, stages run on threads: m_mutex guards the log, the policy
+  // and m_stages' slots; m_stat_mutex the stat cache; m_rootfs_mutex the
+  // lazily flattened stages and the overlay probe. None is taken in a
+  // forked child.
+  std::mutex m_mutex;
+  std::mutex m_stat_mutex;
+  std::mutex m_rootfs_mutex;
   std::optional<signer::Policy> m_policy;
   bool m_policy_loaded = false;
 };

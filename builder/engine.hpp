@@ -31,6 +31,9 @@ struct BuildSecret
   std::filesystem::path source;
 };
 
+// --no-cache: steps are built again (and the cache refreshed), never looked up.
+enum class CacheMode { use, refresh };
+
 struct BuildOptions
 {
   std::filesystem::path containerfile;
@@ -47,6 +50,10 @@ struct BuildOptions
   std::optional<std::filesystem::path> policy; // --policy; else the usual places (signer/policy.hpp)
   std::vector<BuildSecret> secrets;
   std::filesystem::path cache_dir; // $XDG_CACHE_HOME/kiln by default
+  CacheMode cache = CacheMode::use;
+  unsigned jobs = 1; // stages built at once (--jobs)
+  // --cache-log: one JSON object per step (key, hit or miss and why).
+  std::optional<std::filesystem::path> cache_log;
   // Progress lines ("[1/2] STEP 3/7: RUN ..."), and RUN output as it arrives.
   std::function<void(std::string_view)> progress;
   std::function<void(OutputStream, std::string_view)> output;
@@ -56,6 +63,12 @@ struct BuildOptions
 struct BuildResult
 {
   oci::Descriptor manifest;
+  size_t steps = 0;  // steps looked up (FROM included)
+  size_t cached = 0; // of which found in the cache
+  // Context files checked, read and bytes hashed for cache keys.
+  uint64_t files_checked = 0;
+  uint64_t files_hashed = 0;
+  uint64_t bytes_hashed = 0;
 };
 
 // Builds; throws kiln::Error naming the step (FILE:LINE) and the cause.

@@ -20,7 +20,7 @@ Json pairs_json(const std::vector<KeyValue>& pairs)
   return out;
 }
 
-Json step_json(const Step& step)
+Json step_json_impl(const Step& step)
 {
   Json j;
   j["at"] = step.source.end_line != step.source.line
@@ -127,7 +127,7 @@ nlohmann::ordered_json to_json(const Build& build)
     s["at"] = fmt::format("{}:{}", stage.source.line, stage.source.column);
     Json steps = Json::array();
     for (const auto& step : stage.steps) {
-      steps.push_back(step_json(step));
+      steps.push_back(step_json_impl(step));
     }
     s["steps"] = steps;
     stages.push_back(s);
@@ -145,6 +145,11 @@ nlohmann::ordered_json to_json(const Build& build)
     j["diagnostics"] = diags;
   }
   return j;
+}
+
+nlohmann::ordered_json to_json(const Step& step)
+{
+  return step_json_impl(step);
 }
 
 } // namespace kiln::builder

@@ -22,5 +22,7 @@
 namespace kiln::builder {
 
 nlohmann::ordered_json to_json(const Build& build);
+// One step, as it appears in "steps" above.
+nlohmann::ordered_json to_json(const Step& step);
 
 } // namespace kiln::builder

@@ -199,15 +199,62 @@ Result<void> RootfsCache::apply_into(const fs::path& dir, const oci::Layout& lay
   return run_in_namespace(m_map, [&]() -> Result<void> { return apply_layers(*opened, {layer}, {diff_id}, warn); });
 }
 
-Result<fs::path> flatten_image(const oci::Layout& layout, const std::vector<oci::Descriptor>& layers,
-                               const std::vector<oci::Digest>& diff_ids, const fs::path& cache_dir,
-                               const std::function<void(const std::string&)>& warn)
+std::optional<fs::path> RootfsCache::find_layer_dir(const oci::Digest& diff_id) const
 {
+  fs::path dir = m_dir / layer_dir_name(diff_id);
+  std::error_code ec;
+  return fs::is_directory(dir, ec) ? std::optional(dir) : std::nullopt;
+}
+
+Result<fs::path> RootfsCache::ensure_layer_dir(const oci::Layout& layout, const oci::Descriptor& layer,
+                                               const oci::Digest& diff_id,
+                                               const std::function<void(const std::string&)>& warn) const
+{
+  if (auto found = find_layer_dir(diff_id)) {
+    return *found;
+  }
+  fs::path temp = m_dir / fmt::format(".tmp-{}-{}", diff_id.hex().substr(0, 12), unique_suffix());
+  if (auto applied = apply_into(temp, layout, layer, diff_id, warn); !applied) {
+    (void)remove_tree(temp, m_map);
+    return fail(applied.error());
+  }
+  return adopt_layer_dir(temp, diff_id);
+}
+
+Result<fs::path> RootfsCache::adopt_layer_dir(const fs::path& dir, const oci::Digest& diff_id) const
+{
+  fs::path final_dir = m_dir / layer_dir_name(diff_id);
+  if (::rename(dir.c_str(), final_dir.c_str()) == 0) {
+    return final_dir;
+  }
+  int err = errno;
+  std::error_code ec;
+  if ((err == EEXIST || err == ENOTEMPTY) && fs::is_directory(final_dir, ec)) {
+    (void)remove_tree(dir, m_map); // the same files, built by a concurrent build
+    return final_dir;
+  }
+  return fail(fmt::format("rename \"{}\" to \"{}\": {}", dir.string(), final_dir.string(), errno_text(err)));
+}
+
+Result<FlattenedImage> flatten_image(const oci::Layout& layout, const std::vector<oci::Descriptor>& layers,
+                                     const std::vector<oci::Digest>& diff_ids, const fs::path& cache_dir,
+                                     const std::function<void(const std::string&)>& warn)
+{
+  std::error_code ec;
+  fs::create_directories(cache_dir, ec);
+  auto lease = FileLock::acquire(cache_dir / "lock", LockMode::shared);
+  if (!lease) {
+    return fail(lease.error());
+  }
   auto cache = RootfsCache::open(cache_dir / "rootfs", current_id_map());
   if (!cache) {
     return fail(cache.error());
   }
-  return cache->ensure(layout, layers, diff_ids, warn);
+  auto rootfs = cache->ensure(layout, layers, diff_ids, warn);
+  if (!rootfs) {
+    return fail(rootfs.error());
+  }
+  return FlattenedImage{*rootfs, std::move(*lease)};
 }
 
 fs::path default_cache_dir()

@@ -5,6 +5,9 @@
 //
 //   DIR/<owner>/<chain id hex>/    the chain's layers applied in order
 //   DIR/<owner>/<chain id hex>.lock
+//   DIR/<owner>/layer-<diff_id hex>/  one built step's files alone, a lower
+//                                  directory stacked on a chain (a RUN's
+//                                  overlay upper dir, whiteouts included)
 //
 // <owner> names the host ids container root maps to ("u1000-g1000"): the
 // files carry host ids of the build's id map, so each map has its own tree.
@@ -12,8 +15,10 @@
 // the container expects), into a temporary directory renamed into place.
 
 #include <filesystem>
+#include <optional>
 #include <vector>
 
+#include "base/fileio.hpp"
 #include "builder/idmap.hpp"
 #include "oci/layout.hpp"
 
@@ -38,6 +43,20 @@ public:
   Result<void> apply_into(const std::filesystem::path& dir, const oci::Layout& layout, const oci::Descriptor& layer,
                           const oci::Digest& diff_id, const std::function<void(const std::string&)>& warn) const;
 
+  // A built step's lower directory, when an earlier build left it.
+  std::optional<std::filesystem::path> find_layer_dir(const oci::Digest& diff_id) const;
+  // The same, applying the layer (which must hold no whiteouts: a COPY's)
+  // into it first when missing.
+  Result<std::filesystem::path> ensure_layer_dir(const oci::Layout& layout, const oci::Descriptor& layer,
+                                                 const oci::Digest& diff_id,
+                                                 const std::function<void(const std::string&)>& warn) const;
+  // Moves dir (a RUN's upper directory, on the same file system) into place
+  // as the layer's lower directory; when another build got there first, dir
+  // is removed and theirs is used.
+  Result<std::filesystem::path> adopt_layer_dir(const std::filesystem::path& dir, const oci::Digest& diff_id) const;
+  static std::string layer_dir_name(const oci::Digest& diff_id) { return "layer-" + diff_id.hex(); }
+
+  const std::filesystem::path& dir() const { return m_dir; }
   const IdMap& id_map() const { return m_map; }
   // Creates an empty directory owned by container root.
   Result<void> make_root_owned_dir(const std::filesystem::path& dir) const;
@@ -48,10 +67,18 @@ private:
   IdMap m_map;
 };
 
+// A flattened image and a shared hold on its cache (the lock builds take),
+// so that `kiln cache prune` waits until the caller is done with it.
+struct FlattenedImage
+{
+  std::filesystem::path rootfs;
+  FileLock lease;
+};
+
 // The flattened root filesystem of an image whose blobs are in layout,
 // through the rootfs cache under cache_dir with the current user's id map
-// (what `kiln scan REF` and `kiln build --scan` read).
-Result<std::filesystem::path> flatten_image(const oci::Layout& layout, const std::vector<oci::Descriptor>& layers,
+// (what `kiln scan REF`, `kiln run REF` and `kiln build --scan` read).
+Result<FlattenedImage> flatten_image(const oci::Layout& layout, const std::vector<oci::Descriptor>& layers,
                                             const std::vector<oci::Digest>& diff_ids,
                                             const std::filesystem::path& cache_dir,
                                             const std::function<void(const std::string&)>& warn);
