@@ -44,10 +44,17 @@ std::function<Result<Fd>()> opener_beneath(std::shared_ptr<const Fd> root, std::
 
 namespace {
 
-// listxattrat(2), Linux 6.13. New system calls have had one number on every
-// architecture since 5.1; libc headers do not name this one yet.
+// listxattrat(2), Linux 6.13. New system calls share one number on most
+// architectures since 5.1 (not on mips or alpha); libc headers do not name
+// this one yet.
+#if defined(SYS_listxattrat)
+constexpr long k_sys_listxattrat = SYS_listxattrat;
+#elif defined(__x86_64__) || defined(__aarch64__) || defined(__i386__) || defined(__arm__) || defined(__riscv)
 constexpr long k_sys_listxattrat = 465;
-std::atomic<bool> g_listxattrat_missing{false};
+#else
+constexpr long k_sys_listxattrat = -1;
+#endif
+std::atomic<bool> g_listxattrat_missing{k_sys_listxattrat < 0};
 
 // Lists the xattr names of dir_fd/name without following a final symlink.
 // listxattrat does it fd-relative in one lookup; older kernels (and seccomp
