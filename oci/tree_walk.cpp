@@ -79,7 +79,8 @@ struct Walker
   const LayerItemVisitor& visit;
 
   // Extended attributes of dir_fd/name without following a final symlink:
-  // the l*xattr calls through /proc/self/fd keep the walk fd-relative.
+  // listxattrat, or the l*xattr calls through /proc/self/fd, keep the walk
+  // fd-relative.
   Result<std::vector<std::pair<std::string, std::string>>> xattrs(int dir_fd, const std::string& name,
                                                                   const std::string& rel)
   {
