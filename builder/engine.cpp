@@ -1210,7 +1210,8 @@ private:
       }
       // Read inside the user namespace: files keep their container owners.
       Fd root_fd = view.empty() ? open_dir(root, step) : Fd();
-      layer = write_in_namespace(step, [&]() -> Result<oci::WalkResult> {
+      layer = write_in_namespace(step, [&](oci::Sink& sink,
+                                           const oci::LayerWriteOptions& options) -> Result<oci::LayerResult> {
         if (!view.empty()) {
           auto mounted = mount_overlay_view(view, mount_point);
           if (!mounted) {
@@ -1222,9 +1223,7 @@ private:
         if (!plan) {
           return fail(plan.error());
         }
-        oci::WalkResult walked;
-        walked.entries = std::move(plan->entries);
-        return walked;
+        return oci::write_layer(std::move(plan->entries), {}, options, sink);
       });
     }
     return Produced{layer, {}};
@@ -1255,26 +1254,24 @@ private:
     return {must(blob.commit(written.media_type), where(step)), written.diff_id};
   }
 
-  // Produces the entries inside the user namespace and writes the layer
-  // there; its bytes stream back into the work layout. nullopt: no change.
-  std::optional<WrittenLayer> write_in_namespace_maybe(const Step& step,
-                                                       const std::function<Result<oci::WalkResult>()>& produce)
+  using LayerProducer = std::function<Result<oci::LayerResult>(oci::Sink&, const oci::LayerWriteOptions&)>;
+
+  // Writes a layer inside the user namespace (where files show their
+  // container owners); its bytes stream back into the work layout.
+  // nullopt: the layer holds no entry.
+  std::optional<WrittenLayer> write_in_namespace_maybe(const Step& step, const LayerProducer& produce)
   {
     auto blob = must(m_work->new_blob(), where(step));
     auto options = layer_options();
     auto result = stream_from_user_namespace(
       m_map,
       [&](oci::Sink& sink) -> Result<std::string> {
-        auto walked = produce();
-        if (!walked) {
-          return fail(walked.error());
-        }
-        if (walked->entries.empty() && walked->deletions.empty()) {
-          return std::string("empty");
-        }
-        auto written = oci::write_layer(std::move(walked->entries), std::move(walked->deletions), options, sink);
+        auto written = produce(sink, options);
         if (!written) {
           return fail(written.error());
+        }
+        if (written->entries == 0) {
+          return std::string("empty");
         }
         return fmt::format("{} {} {}", written->diff_id.str(), written->digest.str(), written->media_type);
       },
@@ -1292,7 +1289,7 @@ private:
     return WrittenLayer{descriptor, must(oci::Digest::parse(parts[0]), where(step))};
   }
 
-  WrittenLayer write_in_namespace(const Step& step, const std::function<Result<oci::WalkResult>()>& produce)
+  WrittenLayer write_in_namespace(const Step& step, const LayerProducer& produce)
   {
     auto layer = write_in_namespace_maybe(step, produce);
     if (!layer) {
@@ -1518,16 +1515,21 @@ private:
     for (const auto& lower : state.lowers) {
       lower_fds.push_back(open_dir(lower, step));
     }
-    auto layer = write_in_namespace_maybe(step, [&]() -> Result<oci::WalkResult> {
-      auto walked = oci::walk_tree(upper_fd.get(), oci::WalkMode::overlay_upper);
-      if (walked) {
-        // A whiteout or opaque marker matters only where something exists
-        // below it (fallback snapshots and fuse-overlayfs leave others).
-        std::erase_if(walked->deletions, [&](const oci::Deletion& deletion) {
-          return !deletion.path.empty() && !exists_below(lower_fds, deletion.path);
+    // The upper dir streams into the layer writer in layer order (memory
+    // does not grow with the number of files). A whiteout or opaque marker
+    // is kept only where something exists below it (fallback snapshots and
+    // fuse-overlayfs leave others).
+    auto layer = write_in_namespace_maybe(step, [&](oci::Sink& sink, const oci::LayerWriteOptions& options) {
+      oci::LayerItemSource source = [&](const oci::LayerItemVisitor& emit) {
+        return oci::walk_tree_ordered(upper_fd.get(), oci::WalkMode::overlay_upper, [&](oci::LayerItem item) {
+          const auto* deletion = std::get_if<oci::Deletion>(&item);
+          if (deletion != nullptr && !deletion->path.empty() && !exists_below(lower_fds, deletion->path)) {
+            return Result<void>();
+          }
+          return emit(std::move(item));
         });
-      }
-      return walked;
+      };
+      return oci::write_layer_ordered(source, options, sink);
     });
     if (!layer) {
       return std::nullopt; // the upper dir goes with the scratch directory
