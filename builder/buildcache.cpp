@@ -91,10 +91,12 @@ std::optional<std::string> first_difference(const std::map<std::string, std::str
   return first;
 }
 
-int64_t mtime_of(const fs::path& path)
+int64_t mtime_ns_of(const fs::path& path)
 {
   struct stat st{};
-  return ::stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_mtim.tv_sec) : 0;
+  return ::stat(path.c_str(), &st) == 0
+           ? static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec
+           : 0;
 }
 
 } // namespace
@@ -374,7 +376,7 @@ std::string BuildCache::explain_miss(const StepInputs& inputs, const SourceManif
 {
   std::error_code ec;
   std::optional<CacheEntry> best;
-  int64_t best_rank = -1;
+  std::pair<bool, int64_t> best_rank{false, -1};
   for (const auto& child : fs::directory_iterator(m_dir / "children" / inputs.parent, ec)) {
     auto key = oci::Digest::parse("sha256:" + child.path().filename().string());
     if (!key) {
@@ -392,10 +394,7 @@ std::string BuildCache::explain_miss(const StepInputs& inputs, const SourceManif
     if (entry->inputs.kind != inputs.kind) {
       continue;
     }
-    int64_t rank = mtime_of(file);
-    if (entry->inputs.location == inputs.location) {
-      rank += int64_t{1} << 41;
-    }
+    std::pair rank{entry->inputs.location == inputs.location, mtime_ns_of(file)};
     if (rank > best_rank) {
       best_rank = rank;
       best = std::move(*entry);
@@ -423,7 +422,7 @@ std::vector<std::pair<CacheEntry, int64_t>> BuildCache::entries() const
     auto json = text ? oci::parse_json(*text, "cache entry") : Result<oci::Json>(fail(""));
     auto entry = json ? CacheEntry::from_json(*json) : Result<CacheEntry>(fail(""));
     if (entry) {
-      out.emplace_back(std::move(*entry), mtime_of(file.path()));
+      out.emplace_back(std::move(*entry), mtime_ns_of(file.path()) / 1'000'000'000);
     }
   }
   return out;

@@ -187,6 +187,20 @@ Result<CopyPlan> plan_copy(int root_fd, const fs::path& root, SourceKind kind, c
                               request.extract_archives ? "ADD" : "COPY", raw_source));
     }
     std::string source = normalize(raw_source);
+    // --parents keeps the path below the "/./" pivot, else the whole path.
+    std::string kept_from;
+    if (request.parents) {
+      std::string_view raw = raw_source;
+      while (raw.starts_with("./")) {
+        raw.remove_prefix(2);
+      }
+      if (size_t pivot = raw.find("/./"); pivot != std::string_view::npos) {
+        kept_from = normalize(raw.substr(0, pivot));
+      }
+    }
+    auto kept = [&](const std::string& path) {
+      return kept_from.empty() ? path : path.substr(std::min(path.size(), kept_from.size() + 1));
+    };
     // The directory to walk: the literal part of the pattern before any glob.
     std::string walk_dir;
     for (auto part : split(source, '/')) {
@@ -220,7 +234,7 @@ Result<CopyPlan> plan_copy(int root_fd, const fs::path& root, SourceKind kind, c
                               kind == SourceKind::context ? "build context (or excluded by the ignore file)"
                                                           : "source filesystem"));
     }
-    bool multi = several || matched.size() > 1 || has_glob(source);
+    bool multi = several || matched.size() > 1 || has_glob(source) || request.parents;
     for (const auto& match : matched) {
       const oci::LayerEntry* self = nullptr;
       for (const auto& entry : *entries) {
@@ -230,19 +244,22 @@ Result<CopyPlan> plan_copy(int root_fd, const fs::path& root, SourceKind kind, c
       }
       if (match.empty() || (self != nullptr && self->type == oci::EntryType::directory)) {
         std::string prefix = match.empty() ? "" : match + "/";
+        std::string below = request.parents && !match.empty() ? join(destination, kept(match)) : destination;
         for (const auto& entry : *entries) {
           if (!entry.path.starts_with(prefix) || entry.path == match || excluded(entry.path)) {
             continue;
           }
-          place(entry, join(destination, entry.path.substr(prefix.size())));
+          place(entry, join(below, entry.path.substr(prefix.size())));
         }
-        if (self != nullptr && !destination.empty()) {
+        if (self != nullptr && !below.empty()) {
           oci::LayerEntry top = *self;
-          place(top, destination);
+          place(top, below);
         }
         continue;
       }
-      std::string target = (into_dir || multi) ? join(destination, base_of(match)) : destination;
+      std::string target = request.parents          ? join(destination, kept(match))
+                           : (into_dir || multi) ? join(destination, base_of(match))
+                                                 : destination;
       if (request.extract_archives && self->type == oci::EntryType::regular && is_archive(root / match)) {
         fs::path scratch = spool / fmt::format("add-{}", planned.size());
         fs::create_directories(scratch);

@@ -7,6 +7,7 @@
 //   - a file lands at DEST when DEST names a file, at DEST/NAME when DEST ends
 //     in "/", exists as a directory, or several sources are given;
 //   - sources may be globs (Go filepath.Match on context-relative paths);
+//   - with --parents, a source lands at DEST/ITS/PATH ("a/./b/c" → DEST/b/c);
 //   - context files belong to 0:0, files from a stage keep their owners,
 //     unless --chown; --chmod sets modes; --exclude drops matches.
 // Paths are resolved fd-relatively inside the source root, never outside.
@@ -32,6 +33,9 @@ struct CopyRequest
   std::vector<std::string> excludes;
   // ADD: a local tar source is extracted at DEST instead of copied.
   bool extract_archives = false;
+  // --parents: sources keep their path below DEST (after a "/./" pivot in
+  // the source when there is one), as BuildKit does.
+  bool parents = false;
 };
 
 struct CopyPlan

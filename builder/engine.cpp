@@ -1,6 +1,11 @@
 #include "builder/engine.hpp"
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <thread>
 #include <ctime>
 
 #include <fcntl.h>
@@ -29,6 +34,8 @@
 #include "builder/statcache.hpp"
 #include "builder/userdb.hpp"
 #include "oci/assemble.hpp"
+#include "oci/layer_apply.hpp"
+#include "oci/layer_members.hpp"
 #include "oci/layer_writer.hpp"
 #include "oci/mediatype.hpp"
 #include "oci/transport.hpp"
@@ -71,7 +78,7 @@ struct StackLookup
   std::string content; // for regular files when asked
 };
 
-StackLookup look_up(const std::vector<fs::path>& lowers, const std::string& path, bool read)
+StackLookup look_up_on_disk(const std::vector<fs::path>& lowers, const std::string& path, bool read)
 {
   for (auto it = lowers.rbegin(); it != lowers.rend(); ++it) {
     Fd root(::open(it->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -98,6 +105,21 @@ StackLookup look_up(const std::vector<fs::path>& lowers, const std::string& path
   return {};
 }
 
+// Whether path exists in the stack of lower directories (open fds, top
+// last), a whiteout in a higher one hiding it.
+bool exists_below(const std::vector<Fd>& lowers, const std::string& path)
+{
+  for (auto it = lowers.rbegin(); it != lowers.rend(); ++it) {
+    auto fd = open_in_root(it->get(), path, O_PATH | O_NOFOLLOW);
+    struct stat st;
+    if (!fd || ::fstat(fd->get(), &st) != 0) {
+      continue;
+    }
+    return !(S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0));
+  }
+  return false;
+}
+
 std::string join_path(std::string_view dir, std::string_view path)
 {
   if (path.starts_with('/')) {
@@ -112,6 +134,19 @@ std::string join_path(std::string_view dir, std::string_view path)
 
 enum class CacheOutcome { hit, changed, unknown };
 
+struct WrittenLayer
+{
+  oci::Descriptor descriptor;
+  oci::Digest diff_id;
+};
+
+struct PendingLayer
+{
+  WrittenLayer layer;
+  fs::path dir;           // when known (an earlier build's), else made on demand
+  bool whiteouts = false; // a RUN's: applying it alone would lose its deletions
+};
+
 struct StageState
 {
   std::string base; // the base image's manifest digest, or "scratch"
@@ -121,23 +156,24 @@ struct StageState
   std::vector<std::pair<std::string, std::string>> args;
   std::map<std::string, std::string> annotations;
   std::optional<fs::path> flattened;
+  // Layers above `lowers` whose directories are not made yet: a COPY's files
+  // are written to disk only when a later step needs the stage's
+  // filesystem (creating files is the slow part of a build).
+  std::vector<PendingLayer> pending;
+  std::vector<std::string> triggers; // the base image's ONBUILD triggers, still to run
   // How the last step fared in the cache: a miss after something changed
   // makes the next miss "parent changed"; a miss on a state never built
   // on (a first build) stays "not in the cache".
   CacheOutcome last = CacheOutcome::hit;
 };
 
-struct WrittenLayer
-{
-  oci::Descriptor descriptor;
-  oci::Digest diff_id;
-};
-
-// A layer a step made and the lower directory holding its files.
+// A layer a step made and the lower directory holding its files (empty:
+// not made yet; `whiteouts` when the layer may delete lower files).
 struct Produced
 {
   WrittenLayer layer;
   fs::path lower;
+  bool whiteouts = false;
 };
 
 // What a step's cache key needs, worked out before the lookup and reused
@@ -149,6 +185,8 @@ struct Prepared
   CopyRequest request;                    // COPY/ADD
   std::optional<CopyPlan> plan;           // COPY/ADD from the context
   std::optional<oci::Image> image;        // COPY --from an image, verified
+  uint64_t files_hashed = 0;              // context files read for the key
+  uint64_t bytes_hashed = 0;
 };
 
 // The instruction for messages: "COPY src/", "RUN".
@@ -205,6 +243,7 @@ public:
       }
       return env;
     };
+    m_parse_options = parse_options;
     Build model = parse_file(m_options.containerfile, parse_options);
     for (const auto& diagnostic : model.diagnostics) {
       progress(diagnostic.format());
@@ -231,22 +270,18 @@ public:
       needed += stage.needed ? 1 : 0;
     }
     m_stages.resize(model.stages.size());
-    size_t number = 0;
+    std::vector<std::pair<const Stage*, size_t>> numbered; // needed stages, numbered in file order
     for (const auto& stage : model.stages) {
-      if (!stage.needed) {
-        continue;
+      if (stage.needed) {
+        numbered.emplace_back(&stage, numbered.size() + 1);
       }
-      ++number;
-      StageState state = start_stage(stage, number, needed);
-      for (size_t i = 0; i < stage.steps.size(); ++i) {
-        const Step& step = stage.steps[i];
-        progress(fmt::format("[{}/{}] STEP {}/{}: {}", number, needed, i + 2, stage.steps.size() + 1, step.text));
-        cached_step(state, step, fmt::format("{}/{}", number, i + 2));
-        if (m_options.cancel_fd >= 0 && cancelled()) {
-          throw Error("build cancelled");
-        }
+    }
+    if (m_options.jobs <= 1) {
+      for (const auto& [stage, number] : numbered) {
+        build_stage(*stage, number, needed);
       }
-      m_stages[static_cast<size_t>(stage.index)] = std::move(state);
+    } else {
+      build_concurrently(numbered, needed);
     }
     StageState& final_state = *m_stages[static_cast<size_t>(model.target)];
     BuildResult result = write_output(final_state);
@@ -254,17 +289,113 @@ public:
       progress(fmt::format("warning: stat cache not saved: {}", saved.error()));
     }
     write_cache_log();
-    result.steps = m_steps;
-    result.cached = m_cached;
+    result.steps = m_steps.load();
+    result.cached = m_cached.load();
     result.files_checked = m_stat.files_seen();
     result.files_hashed = m_stat.files_hashed();
     result.bytes_hashed = m_stat.bytes_hashed();
-    progress(fmt::format("cache: {} of {} steps cached; context: {} files checked, {} read, {} bytes hashed", m_cached,
-                         m_steps, result.files_checked, result.files_hashed, result.bytes_hashed));
+    progress(fmt::format("cache: {} of {} steps cached; context: {} files checked, {} read, {} bytes hashed",
+                         result.cached, result.steps, result.files_checked, result.files_hashed, result.bytes_hashed));
     return result;
   }
 
 private:
+  void build_stage(const Stage& stage, size_t number, size_t needed)
+  {
+    StageState state = start_stage(stage, number, needed);
+    // The base's ONBUILD triggers run first, as Docker runs them.
+    auto triggers = std::move(state.triggers);
+    state.triggers.clear();
+    for (const auto& step : onbuild_steps(stage, triggers)) {
+      progress(fmt::format("[{}/{}] ONBUILD {}", number, needed, step.text));
+      cached_step(state, step, fmt::format("{}/onbuild", number));
+    }
+    for (size_t i = 0; i < stage.steps.size(); ++i) {
+      const Step& step = stage.steps[i];
+      progress(fmt::format("[{}/{}] STEP {}/{}: {}", number, needed, i + 2, stage.steps.size() + 1, step.text));
+      cached_step(state, step, fmt::format("{}/{}", number, i + 2));
+      if (m_options.cancel_fd >= 0 && cancelled()) {
+        throw Error("build cancelled");
+      }
+    }
+    std::lock_guard lock(m_mutex);
+    m_stages[static_cast<size_t>(stage.index)] = std::move(state);
+  }
+
+  // The stages a stage reads: its base stage, COPY --from and RUN --mount
+  // from= stages.
+  static std::set<int> dependencies(const Stage& stage)
+  {
+    std::set<int> out;
+    if (stage.base.kind == StageBase::Kind::stage) {
+      out.insert(stage.base.stage);
+    }
+    for (const auto& step : stage.steps) {
+      if (step.from_stage) {
+        out.insert(*step.from_stage);
+      }
+      for (const auto& mount : step.mounts) {
+        if (mount.from_stage) {
+          out.insert(*mount.from_stage);
+        }
+      }
+    }
+    return out;
+  }
+
+  // --jobs N: up to N stages at once, each as soon as the stages it reads
+  // are built. The first failure stops new stages; running ones finish.
+  void build_concurrently(const std::vector<std::pair<const Stage*, size_t>>& numbered, size_t needed)
+  {
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::set<int> done;
+    std::set<int> started;
+    std::exception_ptr failure;
+    size_t running = 0;
+    std::vector<std::thread> threads;
+    std::unique_lock lock(mutex);
+    while (done.size() < numbered.size()) {
+      for (const auto& [stage, number] : numbered) {
+        if (failure || running >= m_options.jobs || started.contains(stage->index)) {
+          continue;
+        }
+        auto deps = dependencies(*stage);
+        if (!std::includes(done.begin(), done.end(), deps.begin(), deps.end())) {
+          continue;
+        }
+        started.insert(stage->index);
+        ++running;
+        threads.emplace_back([&, stage = stage, number = number] {
+          std::exception_ptr error;
+          try {
+            build_stage(*stage, number, needed);
+          } catch (...) {
+            error = std::current_exception();
+          }
+          std::lock_guard guard(mutex);
+          --running;
+          if (error && !failure) {
+            failure = error;
+          }
+          done.insert(stage->index);
+          changed.notify_all();
+        });
+      }
+      if (failure && running == 0) {
+        break;
+      }
+      changed.wait(lock);
+    }
+    lock.unlock();
+    for (auto& thread : threads) {
+      thread.join();
+    }
+    if (failure) {
+      std::rethrow_exception(failure);
+    }
+  }
+
   void progress(std::string_view line) const
   {
     if (m_options.progress) {
@@ -336,8 +467,11 @@ private:
   // keeps of each (never mtimes or inode numbers), contents by digest
   // through the stat cache.
   SourceManifest manifest_of(const std::vector<oci::LayerEntry>& entries, const std::vector<std::string>& origins,
-                             const Step& step)
+                             const Step& step, Prepared& prepared)
   {
+    std::lock_guard lock(m_stat_mutex);
+    uint64_t files_before = m_stat.files_hashed();
+    uint64_t bytes_before = m_stat.bytes_hashed();
     SourceManifest manifest;
     manifest.files.reserve(entries.size());
     std::map<std::pair<uint64_t, uint64_t>, std::string> linked; // (device, inode) → first path
@@ -376,11 +510,13 @@ private:
       manifest.files.emplace_back(origin.empty() ? "/" + entry.path : origin, oci::Digest::of(record).hex());
     }
     std::sort(manifest.files.begin(), manifest.files.end());
+    prepared.files_hashed += m_stat.files_hashed() - files_before;
+    prepared.bytes_hashed += m_stat.bytes_hashed() - bytes_before;
     return manifest;
   }
 
   // Works out everything the step's key needs.
-  Prepared prepare(const StageState& state, const Step& step)
+  Prepared prepare(StageState& state, const Step& step)
   {
     Prepared prepared;
     prepared.inputs = base_inputs(state, step);
@@ -413,7 +549,7 @@ private:
           origins.push_back(source.empty() || source == "/" || source == "." ? entry.path
                                                                              : source + "/" + entry.path);
         }
-        auto part = manifest_of(walked.entries, origins, step);
+        auto part = manifest_of(walked.entries, origins, step, prepared);
         bound.files.insert(bound.files.end(), part.files.begin(), part.files.end());
       }
       if (!bound.files.empty()) {
@@ -434,7 +570,7 @@ private:
         prepared.plan = must(plan_copy(context.get(), m_options.context, SourceKind::context,
                                        m_ignore ? &*m_ignore : nullptr, prepared.request, spool),
                              where(step));
-        prepared.manifest = manifest_of(prepared.plan->entries, prepared.plan->origins, step);
+        prepared.manifest = manifest_of(prepared.plan->entries, prepared.plan->origins, step, prepared);
         inputs.files = prepared.manifest->digest().str();
       }
     }
@@ -446,8 +582,6 @@ private:
   void cached_step(StageState& state, const Step& step, const std::string& number)
   {
     auto started = std::chrono::steady_clock::now();
-    uint64_t files_before = m_stat.files_hashed();
-    uint64_t bytes_before = m_stat.bytes_hashed();
     Prepared prepared = prepare(state, step);
     oci::Digest key = prepared.inputs.key();
     std::optional<CacheEntry> hit;
@@ -483,8 +617,8 @@ private:
     state.last = outcome(hit.has_value(), reason);
     ++m_steps;
     m_cached += hit ? 1 : 0;
-    log_decision(number, step.text, where(step), key, hit.has_value(), reason, m_stat.files_hashed() - files_before,
-                 m_stat.bytes_hashed() - bytes_before, started);
+    log_decision(number, step.text, where(step), key, hit.has_value(), reason, prepared.files_hashed,
+                 prepared.bytes_hashed, started);
   }
 
   static constexpr std::string_view k_not_cached = "not in the cache";
@@ -493,7 +627,7 @@ private:
                           const SourceManifest* manifest) const
   {
     if (m_options.cache == CacheMode::refresh) {
-      return "not looked up (--no-cache)";
+      return fmt::format("{}: not looked up (--no-cache)", name);
     }
     std::string why = m_cache->explain_miss(inputs, manifest);
     if (why.empty()) {
@@ -527,6 +661,7 @@ private:
     if (!hit) {
       line["reason"] = reason;
     }
+    std::lock_guard lock(m_mutex);
     m_log.push_back(line.dump());
   }
 
@@ -587,6 +722,7 @@ private:
   void check_base(const std::string& text, const oci::ImageReference& reference, oci::ImageSource& source,
                   const std::string& context)
   {
+    std::unique_lock lock(m_mutex);
     if (!m_policy_loaded) {
       m_policy = must(signer::load_configured_policy(m_options.policy), "trust policy");
       m_policy_loaded = true;
@@ -646,7 +782,10 @@ private:
       if (!parent) {
         throw Error(fmt::format("{}: stage {} was not built", context, stage.base.stage));
       }
-      state = *parent;
+      {
+        std::lock_guard lock(m_rootfs_mutex); // a sibling stage may be making its lower dirs
+        state = *parent;
+      }
       state.args.clear();
       break;
     }
@@ -698,14 +837,38 @@ private:
       log_decision(fmt::format("{}/1", number), inputs.summary, inputs.location, key, hit, reason, 0, 0, started);
       state.annotations[std::string(oci::k_annotation_base_name)] = stage.base.image;
       state.annotations[std::string(oci::k_annotation_base_digest)] = image.descriptor.digest.str();
-      if (!state.config.config.on_build.empty()) {
-        progress(fmt::format("warning: {}: the base's ONBUILD triggers are not run", context));
-        state.config.config.on_build.clear();
-      }
+      // Triggers run in this stage and are not passed on (Docker).
+      state.triggers = std::move(state.config.config.on_build);
+      state.config.config.on_build.clear();
       break;
     }
     }
     return state;
+  }
+
+  // The base's ONBUILD triggers as steps of this stage: parsed as lines
+  // after a FROM of the same base, so they expand in its scope.
+  std::vector<Step> onbuild_steps(const Stage& stage, const std::vector<std::string>& triggers) const
+  {
+    if (triggers.empty()) {
+      return {};
+    }
+    std::string text = fmt::format("FROM {}\n", stage.base.image);
+    for (const auto& trigger : triggers) {
+      text += trigger + "\n";
+    }
+    ParseOptions options = m_parse_options;
+    options.file = fmt::format("{}:{} (ONBUILD of {})", stage.source.file, stage.source.line, stage.base.image);
+    options.target.reset();
+    Build triggered = parse(text, options);
+    std::vector<Step> steps = std::move(triggered.stages.at(0).steps);
+    for (const auto& step : steps) {
+      if (step.from_stage || step.kind == StepKind::onbuild) {
+        throw Error(fmt::format("{}: ONBUILD {}: {} cannot run as a trigger here", options.file, step.text,
+                                step.from_stage ? "--from a stage" : "ONBUILD"));
+      }
+    }
+    return steps;
   }
 
   std::function<void(const std::string&)> warner() const
@@ -784,28 +947,21 @@ private:
     }
     created = hit != nullptr ? hit->created : timestamp();
     if (produced) {
-      push_layer(state, produced->layer, produced->lower);
+      push_layer(state, *produced);
     }
     add_history(state, step, !produced, created);
     return produced ? std::optional(produced->layer) : std::nullopt;
   }
 
-  // A cached step's layer and lower directory. When an earlier build's
-  // directory is gone, a COPY's layer is applied again; a RUN's may hold
-  // whiteouts, so the stage's chain is flattened instead (empty lower).
+  // A cached step's layer, and its lower directory when an earlier build's
+  // is still there (else it is made when needed: see materialise).
   std::optional<Produced> reuse(const CacheEntry& entry, const Step& step)
   {
     if (!entry.layer || !entry.diff_id) {
       return std::nullopt;
     }
     WrittenLayer layer{*entry.layer, *entry.diff_id};
-    if (auto dir = m_rootfs->find_layer_dir(layer.diff_id)) {
-      return Produced{layer, *dir};
-    }
-    if (step.kind == StepKind::run) {
-      return Produced{layer, {}};
-    }
-    return Produced{layer, lower_of(layer, step)};
+    return Produced{layer, m_rootfs->find_layer_dir(layer.diff_id).value_or(fs::path()), step.kind == StepKind::run};
   }
 
   std::vector<std::string> shell_of(const StageState& state) const
@@ -865,10 +1021,10 @@ private:
   }
 
   // The directories WORKDIR names that do not exist yet, as a layer.
-  std::optional<Produced> workdir_layer(const StageState& state, const Step& step)
+  std::optional<Produced> workdir_layer(StageState& state, const Step& step)
   {
     const std::string& dir = state.config.config.working_dir;
-    if (look_up(state.lowers, dir, false).exists) {
+    if (look_up(state, dir, false).exists) {
       return std::nullopt;
     }
     // A missing WORKDIR (and its missing parents) is created owned by the
@@ -876,8 +1032,8 @@ private:
     uint32_t uid = 0;
     uint32_t gid = 0;
     if (!state.config.config.user.empty()) {
-      auto user = resolve_user(state.config.config.user, look_up(state.lowers, "etc/passwd", true).content,
-                               look_up(state.lowers, "etc/group", true).content);
+      auto user = resolve_user(state.config.config.user, look_up(state, "etc/passwd", true).content,
+                               look_up(state, "etc/group", true).content);
       if (!user) {
         throw Error(fmt::format("{}: WORKDIR: USER {}: {}", where(step), state.config.config.user, user.error()));
       }
@@ -891,7 +1047,7 @@ private:
         continue;
       }
       path += path.empty() ? std::string(part) : "/" + std::string(part);
-      if (look_up(state.lowers, path, false).exists) {
+      if (look_up(state, path, false).exists) {
         continue;
       }
       oci::LayerEntry entry;
@@ -904,17 +1060,17 @@ private:
       entries.push_back(std::move(entry));
     }
     auto layer = write_here(std::move(entries), step);
-    return Produced{layer, lower_of(layer, step)};
+    return Produced{layer, {}};
   }
 
-  std::optional<std::pair<uint32_t, uint32_t>> chown_of(const StageState& state, const Step& step) const
+  std::optional<std::pair<uint32_t, uint32_t>> chown_of(StageState& state, const Step& step)
   {
     auto spec = step.flag("chown");
     if (!spec || spec->empty()) {
       return std::nullopt;
     }
-    std::string passwd = look_up(state.lowers, "etc/passwd", true).content;
-    std::string group = look_up(state.lowers, "etc/group", true).content;
+    std::string passwd = look_up(state, "etc/passwd", true).content;
+    std::string group = look_up(state, "etc/group", true).content;
     auto user = resolve_user(*spec, passwd, group);
     if (!user) {
       throw Error(fmt::format("{}: {} --chown={}: {}", where(step), step.instruction, *spec, user.error()));
@@ -928,6 +1084,7 @@ private:
     if (!source) {
       throw Error(fmt::format("{}: COPY --from: stage {} was not built", where(step), index));
     }
+    std::lock_guard lock(m_rootfs_mutex);
     if (!source->flattened) {
       source->flattened = must(m_rootfs->ensure(*m_work, source->layers, source->config.diff_ids, warner()),
                                where(step));
@@ -969,6 +1126,7 @@ private:
     if (length > 3500) {
       return false;
     }
+    std::lock_guard lock(m_rootfs_mutex);
     if (!m_overlay_view) {
       fs::path probe = m_scratch->path() / "view-probe";
       m_overlay_view = m_rootfs->make_root_owned_dir(probe) &&
@@ -980,13 +1138,10 @@ private:
     return *m_overlay_view;
   }
 
-  CopyRequest copy_request(const StageState& state, const Step& step) const
+  CopyRequest copy_request(StageState& state, const Step& step)
   {
     if (step.args.size() < 2) {
       throw Error(fmt::format("{}: {} needs a source and a destination", where(step), step.instruction));
-    }
-    if (step.flag("parents")) {
-      throw Error(fmt::format("{}: {} --parents is not supported by kiln yet", where(step), step.instruction));
     }
     CopyRequest request;
     request.sources.assign(step.args.begin(), step.args.end() - 1);
@@ -994,7 +1149,7 @@ private:
     if (step.args.back().ends_with('/')) {
       request.destination += '/';
     }
-    request.destination_is_dir = look_up(state.lowers, request.destination, false).directory;
+    request.destination_is_dir = look_up(state, request.destination, false).directory;
     request.chown = chown_of(state, step);
     if (auto mode = step.flag("chmod")) {
       request.chmod = parse_octal_mode(*mode);
@@ -1009,12 +1164,13 @@ private:
       }
     }
     request.extract_archives = step.kind == StepKind::add && !step.from_stage && !step.from_image;
+    request.parents = step.flag("parents").value_or("false") == "true";
     return request;
   }
 
   // COPY/ADD's layer: from the context plan made for the key, or read from
   // another stage or image inside the user namespace.
-  Produced copy_layer(const StageState& state, const Step& step, Prepared& prepared)
+  Produced copy_layer(StageState& state, const Step& step, Prepared& prepared)
   {
     (void)state;
     const CopyRequest& request = prepared.request;
@@ -1026,8 +1182,19 @@ private:
       std::vector<fs::path> view; // a stage's lower dirs, read through overlayfs
       if (step.from_stage) {
         const auto& source = m_stages.at(static_cast<size_t>(*step.from_stage));
-        if (source && !source->flattened && source->lowers.size() > 1 && overlay_view_works(source->lowers)) {
-          view = source->lowers;
+        bool flattened = false;
+        std::vector<fs::path> lowers;
+        {
+          // The source stage is finished; other stages may read it at once.
+          std::lock_guard lock(m_rootfs_mutex);
+          flattened = source && source->flattened;
+          if (source && !flattened) {
+            materialise(*m_stages.at(static_cast<size_t>(*step.from_stage)));
+            lowers = source->lowers;
+          }
+        }
+        if (source && !flattened && lowers.size() > 1 && overlay_view_works(lowers)) {
+          view = lowers;
         } else {
           root = stage_rootfs(*step.from_stage, step);
         }
@@ -1043,7 +1210,8 @@ private:
       }
       // Read inside the user namespace: files keep their container owners.
       Fd root_fd = view.empty() ? open_dir(root, step) : Fd();
-      layer = write_in_namespace(step, [&]() -> Result<oci::WalkResult> {
+      layer = write_in_namespace(step, [&](oci::Sink& sink,
+                                           const oci::LayerWriteOptions& options) -> Result<oci::LayerResult> {
         if (!view.empty()) {
           auto mounted = mount_overlay_view(view, mount_point);
           if (!mounted) {
@@ -1055,12 +1223,10 @@ private:
         if (!plan) {
           return fail(plan.error());
         }
-        oci::WalkResult walked;
-        walked.entries = std::move(plan->entries);
-        return walked;
+        return oci::write_layer(std::move(plan->entries), {}, options, sink);
       });
     }
-    return Produced{layer, lower_of(layer, step)};
+    return Produced{layer, {}};
   }
 
   // Directories are opened here, before any user namespace: see rootfs.cpp.
@@ -1088,26 +1254,24 @@ private:
     return {must(blob.commit(written.media_type), where(step)), written.diff_id};
   }
 
-  // Produces the entries inside the user namespace and writes the layer
-  // there; its bytes stream back into the work layout. nullopt: no change.
-  std::optional<WrittenLayer> write_in_namespace_maybe(const Step& step,
-                                                       const std::function<Result<oci::WalkResult>()>& produce)
+  using LayerProducer = std::function<Result<oci::LayerResult>(oci::Sink&, const oci::LayerWriteOptions&)>;
+
+  // Writes a layer inside the user namespace (where files show their
+  // container owners); its bytes stream back into the work layout.
+  // nullopt: the layer holds no entry.
+  std::optional<WrittenLayer> write_in_namespace_maybe(const Step& step, const LayerProducer& produce)
   {
     auto blob = must(m_work->new_blob(), where(step));
     auto options = layer_options();
     auto result = stream_from_user_namespace(
       m_map,
       [&](oci::Sink& sink) -> Result<std::string> {
-        auto walked = produce();
-        if (!walked) {
-          return fail(walked.error());
-        }
-        if (walked->entries.empty() && walked->deletions.empty()) {
-          return std::string("empty");
-        }
-        auto written = oci::write_layer(std::move(walked->entries), std::move(walked->deletions), options, sink);
+        auto written = produce(sink, options);
         if (!written) {
           return fail(written.error());
+        }
+        if (written->entries == 0) {
+          return std::string("empty");
         }
         return fmt::format("{} {} {}", written->diff_id.str(), written->digest.str(), written->media_type);
       },
@@ -1125,7 +1289,7 @@ private:
     return WrittenLayer{descriptor, must(oci::Digest::parse(parts[0]), where(step))};
   }
 
-  WrittenLayer write_in_namespace(const Step& step, const std::function<Result<oci::WalkResult>()>& produce)
+  WrittenLayer write_in_namespace(const Step& step, const LayerProducer& produce)
   {
     auto layer = write_in_namespace_maybe(step, produce);
     if (!layer) {
@@ -1135,25 +1299,115 @@ private:
     return *layer;
   }
 
-  // A new layer's files as a lower dir for the steps after it, kept in the
-  // rootfs cache for later builds.
-  fs::path lower_of(const WrittenLayer& layer, const Step& step)
+  // Makes a layer part of the stage: in the image, and (now or when a
+  // later step needs the files) a lower dir for the steps after it.
+  void push_layer(StageState& state, const Produced& produced)
   {
-    return must(m_rootfs->ensure_layer_dir(*m_work, layer.descriptor, layer.diff_id, warner()), where(step));
+    state.layers.push_back(produced.layer.descriptor);
+    state.config.diff_ids.push_back(produced.layer.diff_id);
+    state.flattened.reset();
+    if (state.pending.empty() && !produced.lower.empty()) {
+      state.lowers.push_back(produced.lower);
+    } else {
+      state.pending.push_back({produced.layer, produced.lower, produced.whiteouts});
+    }
   }
 
-  // Makes a layer part of the stage: in the image, and as a lower dir for
-  // the steps after it (an empty lower: flatten the whole chain instead).
-  void push_layer(StageState& state, const WrittenLayer& layer, const fs::path& lower)
+  // Makes the directories of a stage's pending layers, in order: an earlier
+  // build's when there, a layer without deletions applied alone (kept in the
+  // rootfs cache for later builds); at a RUN layer whose directory is gone,
+  // the whole chain is flattened instead.
+  void materialise(StageState& state)
   {
-    state.layers.push_back(layer.descriptor);
-    state.config.diff_ids.push_back(layer.diff_id);
-    state.flattened.reset();
-    if (lower.empty()) {
-      state.lowers = {must(m_rootfs->ensure(*m_work, state.layers, state.config.diff_ids, warner()), "")};
-    } else {
-      state.lowers.push_back(lower);
+    for (const auto& pending : state.pending) {
+      auto dir = !pending.dir.empty() ? std::optional(pending.dir) : m_rootfs->find_layer_dir(pending.layer.diff_id);
+      if (dir) {
+        state.lowers.push_back(*dir);
+      } else if (!pending.whiteouts) {
+        state.lowers.push_back(must(
+          m_rootfs->ensure_layer_dir(*m_work, pending.layer.descriptor, pending.layer.diff_id, warner()),
+          "lower directory"));
+      } else {
+        state.lowers = {must(m_rootfs->ensure(*m_work, state.layers, state.config.diff_ids, warner()), "flatten")};
+        break;
+      }
     }
+    state.pending.clear();
+  }
+
+  using MemberIndex = std::map<std::string, oci::LayerMember>;
+
+  // The members of a pending layer by cleaned path, read once per build.
+  std::shared_ptr<const MemberIndex> members_of(const WrittenLayer& layer)
+  {
+    std::lock_guard lock(m_index_mutex);
+    auto& slot = m_indexes[layer.diff_id.str()];
+    if (!slot) {
+      auto members = must(oci::list_layer_members(*m_work, layer.descriptor), "read layer");
+      auto index = std::make_shared<MemberIndex>();
+      for (auto& member : members) {
+        std::string path = oci::clean_member_path(member.path);
+        (*index)[path] = std::move(member);
+      }
+      slot = std::move(index);
+    }
+    return slot;
+  }
+
+  // Whether a layer could change what `path` resolves to without listing
+  // it: a whiteout of it or an ancestor, an opaque ancestor, or an
+  // ancestor of any kind (a symlink redirects; a directory may be merged
+  // over a lower symlink).
+  static bool redirects(const MemberIndex& members, const std::string& path)
+  {
+    auto whiteout_of = [](const std::string& p) {
+      size_t slash = p.rfind('/');
+      return slash == std::string::npos ? ".wh." + p : p.substr(0, slash + 1) + ".wh." + p.substr(slash + 1);
+    };
+    if (members.contains(whiteout_of(path)) || members.contains(".wh..wh..opq")) {
+      return true;
+    }
+    for (size_t slash = path.rfind('/'); slash != std::string::npos; slash = path.rfind('/', slash - 1)) {
+      std::string ancestor = path.substr(0, slash);
+      if (members.contains(ancestor) || members.contains(whiteout_of(ancestor)) ||
+          members.contains(ancestor + "/.wh..wh..opq")) {
+        return true;
+      }
+      if (slash == 0) {
+        break;
+      }
+    }
+    return false;
+  }
+
+  // A path in the stage's filesystem (WORKDIR, COPY's destination,
+  // /etc/passwd for --chown and USER). A pending layer answers when it
+  // lists the path itself as a file or directory and no layer above it
+  // could redirect the path; when one could, the pending layers'
+  // directories are made and the path is looked up on disk; when none
+  // names the path or its ancestors, the directories made so far answer.
+  StackLookup look_up(StageState& state, const std::string& raw, bool read)
+  {
+    std::string path = oci::clean_member_path(raw);
+    for (auto it = state.pending.rbegin(); it != state.pending.rend() && !path.empty(); ++it) {
+      auto members = members_of(it->layer);
+      auto found = members->find(path);
+      if (found != members->end() && (found->second.type == '5' || found->second.type == '0')) {
+        StackLookup result{true, found->second.type == '5', {}};
+        if (read && found->second.type == '0') {
+          result.content =
+            must(oci::read_layer_file(*m_work, it->layer.descriptor, path), "read layer").value_or("");
+        }
+        return result;
+      }
+      if (found != members->end() || redirects(*members, path)) {
+        materialise(state);
+        break;
+      }
+    }
+    // No pending layer names the path or its ancestors: the directories
+    // already made answer for it.
+    return look_up_on_disk(state.lowers, path, read);
   }
 
   std::vector<SandboxMount> run_mounts(const StageState& state, const Step& step)
@@ -1212,7 +1466,7 @@ private:
     return mounts;
   }
 
-  std::optional<Produced> sandbox_layer(const StageState& state, const Step& step)
+  std::optional<Produced> sandbox_layer(StageState& state, const Step& step)
   {
     Command command;
     if (step.form == Form::exec) {
@@ -1243,6 +1497,7 @@ private:
     options.output = m_options.output;
     options.notice = [this](std::string_view line) { progress(line); };
     options.cancel_fd = m_options.cancel_fd;
+    materialise(state); // RUN sees the whole filesystem
     RootfsLayers layers{state.lowers};
     auto mounts = run_mounts(state, step);
     auto result = must(builder::run(layers, command, env, User{state.config.config.user}, mounts, options), where(step));
@@ -1256,8 +1511,25 @@ private:
     }
     fs::path upper = result.upper.path();
     Fd upper_fd = open_dir(upper, step);
-    auto layer = write_in_namespace_maybe(step, [&]() -> Result<oci::WalkResult> {
-      return oci::walk_tree(upper_fd.get(), oci::WalkMode::overlay_upper);
+    std::vector<Fd> lower_fds;
+    for (const auto& lower : state.lowers) {
+      lower_fds.push_back(open_dir(lower, step));
+    }
+    // The upper dir streams into the layer writer in layer order (memory
+    // does not grow with the number of files). A whiteout or opaque marker
+    // is kept only where something exists below it (fallback snapshots and
+    // fuse-overlayfs leave others).
+    auto layer = write_in_namespace_maybe(step, [&](oci::Sink& sink, const oci::LayerWriteOptions& options) {
+      oci::LayerItemSource source = [&](const oci::LayerItemVisitor& emit) {
+        return oci::walk_tree_ordered(upper_fd.get(), oci::WalkMode::overlay_upper, [&](oci::LayerItem item) {
+          const auto* deletion = std::get_if<oci::Deletion>(&item);
+          if (deletion != nullptr && !deletion->path.empty() && !exists_below(lower_fds, deletion->path)) {
+            return Result<void>();
+          }
+          return emit(std::move(item));
+        });
+      };
+      return oci::write_layer_ordered(source, options, sink);
     });
     if (!layer) {
       return std::nullopt; // the upper dir goes with the scratch directory
@@ -1292,14 +1564,25 @@ private:
   std::optional<RootfsCache> m_rootfs;
   std::optional<IgnoreMatcher> m_ignore;
   std::vector<std::optional<StageState>> m_stages;
-  size_t m_step_dirs = 0;
+  std::atomic<size_t> m_step_dirs = 0;
   std::optional<bool> m_overlay_view;
   std::optional<BuildCache> m_cache;
+  std::mutex m_index_mutex;
+  std::map<std::string, std::shared_ptr<const std::map<std::string, oci::LayerMember>>> m_indexes;
+  ParseOptions m_parse_options;
   StatCache m_stat;
   std::vector<std::string> m_log; // --cache-log lines
   bool m_log_written = false;
-  size_t m_steps = 0;
-  size_t m_cached = 0;
+  std::atomic<size_t> m_steps = 0;
+  std::atomic<size_t> m_cached = 0;
+  // With --jobs, stages run on threads: m_mutex guards the log, the policy
+  // and m_stages' slots; m_stat_mutex the stat cache; m_rootfs_mutex what
+  // later stages change in a finished one (its flattened rootfs, its
+  // pending lower dirs) and the overlay probe. None is taken in a forked
+  // child.
+  std::mutex m_mutex;
+  std::mutex m_stat_mutex;
+  std::mutex m_rootfs_mutex;
   std::optional<signer::Policy> m_policy;
   bool m_policy_loaded = false;
 };

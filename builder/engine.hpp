@@ -51,6 +51,7 @@ struct BuildOptions
   std::vector<BuildSecret> secrets;
   std::filesystem::path cache_dir; // $XDG_CACHE_HOME/kiln by default
   CacheMode cache = CacheMode::use;
+  unsigned jobs = 1; // stages built at once (--jobs)
   // --cache-log: one JSON object per step (key, hit or miss and why).
   std::optional<std::filesystem::path> cache_log;
   // Progress lines ("[1/2] STEP 3/7: RUN ..."), and RUN output as it arrives.

@@ -236,15 +236,25 @@ Result<fs::path> RootfsCache::adopt_layer_dir(const fs::path& dir, const oci::Di
   return fail(fmt::format("rename \"{}\" to \"{}\": {}", dir.string(), final_dir.string(), errno_text(err)));
 }
 
-Result<fs::path> flatten_image(const oci::Layout& layout, const std::vector<oci::Descriptor>& layers,
-                               const std::vector<oci::Digest>& diff_ids, const fs::path& cache_dir,
-                               const std::function<void(const std::string&)>& warn)
+Result<FlattenedImage> flatten_image(const oci::Layout& layout, const std::vector<oci::Descriptor>& layers,
+                                     const std::vector<oci::Digest>& diff_ids, const fs::path& cache_dir,
+                                     const std::function<void(const std::string&)>& warn)
 {
+  std::error_code ec;
+  fs::create_directories(cache_dir, ec);
+  auto lease = FileLock::acquire(cache_dir / "lock", LockMode::shared);
+  if (!lease) {
+    return fail(lease.error());
+  }
   auto cache = RootfsCache::open(cache_dir / "rootfs", current_id_map());
   if (!cache) {
     return fail(cache.error());
   }
-  return cache->ensure(layout, layers, diff_ids, warn);
+  auto rootfs = cache->ensure(layout, layers, diff_ids, warn);
+  if (!rootfs) {
+    return fail(rootfs.error());
+  }
+  return FlattenedImage{*rootfs, std::move(*lease)};
 }
 
 fs::path default_cache_dir()

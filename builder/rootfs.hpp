@@ -18,6 +18,7 @@
 #include <optional>
 #include <vector>
 
+#include "base/fileio.hpp"
 #include "builder/idmap.hpp"
 #include "oci/layout.hpp"
 
@@ -66,10 +67,18 @@ private:
   IdMap m_map;
 };
 
+// A flattened image and a shared hold on its cache (the lock builds take),
+// so that `kiln cache prune` waits until the caller is done with it.
+struct FlattenedImage
+{
+  std::filesystem::path rootfs;
+  FileLock lease;
+};
+
 // The flattened root filesystem of an image whose blobs are in layout,
 // through the rootfs cache under cache_dir with the current user's id map
-// (what `kiln scan REF` and `kiln build --scan` read).
-Result<std::filesystem::path> flatten_image(const oci::Layout& layout, const std::vector<oci::Descriptor>& layers,
+// (what `kiln scan REF`, `kiln run REF` and `kiln build --scan` read).
+Result<FlattenedImage> flatten_image(const oci::Layout& layout, const std::vector<oci::Descriptor>& layers,
                                             const std::vector<oci::Digest>& diff_ids,
                                             const std::filesystem::path& cache_dir,
                                             const std::function<void(const std::string&)>& warn);

@@ -133,6 +133,9 @@ Result<oci::Digest> StatCache::digest(const std::string& path, int fd)
     if (!digest) {
       return fail(digest.error());
     }
+    if (m_read_hook) {
+      m_read_hook();
+    }
     auto after = stat_fd(fd);
     if (!after) {
       return fail(after.error());

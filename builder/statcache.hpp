@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -57,6 +58,10 @@ public:
   // Writes the cache back atomically if anything changed.
   Result<void> save() const;
 
+  // Runs after each read of a file, before its stat is taken again: lets a
+  // test change the file while it is being hashed.
+  void set_read_hook(std::function<void()> hook) { m_read_hook = std::move(hook); }
+
   uint64_t files_seen() const { return m_seen; }
   uint64_t files_hashed() const { return m_hashed; }
   uint64_t bytes_hashed() const { return m_bytes; }
@@ -72,6 +77,7 @@ private:
 
   std::filesystem::path m_file;
   std::map<std::string, Record> m_records;
+  std::function<void()> m_read_hook;
   bool m_dirty = false;
   uint64_t m_seen = 0;
   uint64_t m_hashed = 0;

@@ -1,12 +1,15 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/core.h>
 
 #include "base/strings.hpp"
 #include "builder/engine.hpp"
+#include "builder/idmap.hpp"
+#include "builder/reproducible.hpp"
 #include "builder/rootfs.hpp"
 #include "cli/commands.hpp"
 #include "cli/resolve.hpp"
@@ -56,6 +59,57 @@ builder::BuildSecret parse_secret(const std::string& text)
   return secret;
 }
 
+// --check-reproducible: two builds from scratch, each with its own empty
+// cache; the destinations are written only when both gave the same image.
+builder::BuildResult check_reproducible(const builder::BuildOptions& options)
+{
+  if (!options.epoch) {
+    options.progress("warning: --check-reproducible without SOURCE_DATE_EPOCH or --timestamp: the times kiln "
+                     "writes differ between the builds");
+  }
+  std::error_code ec;
+  fs::create_directories(options.cache_dir / "tmp", ec);
+  TempDir temp(options.cache_dir / "tmp", "reproducible-");
+  ::chmod(temp.path().c_str(), 0755);
+  struct Removal
+  {
+    TempDir& dir;
+    ~Removal()
+    {
+      (void)builder::remove_tree(dir.path(), builder::current_id_map());
+      dir.release();
+    }
+  } removal{temp};
+  std::vector<builder::BuildResult> results;
+  std::vector<oci::ImageReference> outputs;
+  for (const char* name : {"first", "second"}) {
+    builder::BuildOptions run = options;
+    run.cache_dir = temp.path() / (std::string(name) + "-cache");
+    run.cache = builder::CacheMode::refresh;
+    run.cache_log.reset();
+    outputs.push_back(unwrap(oci::ImageReference::parse(fmt::format("oci:{}:check", (temp.path() / name).string()))));
+    run.destinations = {outputs.back()};
+    options.progress(fmt::format("--check-reproducible: {} build", name));
+    results.push_back(builder::build(run));
+  }
+  auto first = unwrap(oci::ImageSource::open(outputs[0]));
+  auto second = unwrap(oci::ImageSource::open(outputs[1]));
+  std::string difference = unwrap(builder::compare_builds(first.layout(), results[0].manifest, second.layout(),
+                                                          results[1].manifest, options.platform));
+  if (!difference.empty()) {
+    throw Error(fmt::format("build --check-reproducible: not reproducible: {} and {} differ: {}",
+                            results[0].manifest.digest.short_str(), results[1].manifest.digest.short_str(),
+                            difference));
+  }
+  options.progress(fmt::format("reproducible: both builds gave {}", results[0].manifest.digest.str()));
+  for (const auto& reference : options.destinations) {
+    auto destination = unwrap(oci::ImageDestination::open(reference));
+    unwrap(oci::copy_blobs(first.layout(), destination.layout(), results[0].manifest));
+    unwrap(destination.commit(results[0].manifest));
+  }
+  return results[0];
+}
+
 } // namespace
 
 int cmd_build(std::string_view name, std::span<const std::string> argv)
@@ -79,6 +133,9 @@ int cmd_build(std::string_view name, std::span<const std::string> argv)
              {"digestfile"},
              {"secret"},
              {"cache-dir"},
+             {"no-cache", Takes::none},
+             {"cache-log"},
+             {"check-reproducible", Takes::none},
              {"policy"},
              {"scan", Takes::none},
              {"db"},
@@ -140,14 +197,18 @@ int cmd_build(std::string_view name, std::span<const std::string> argv)
     if (!value || *value == 0) {
       throw Error(fmt::format("build: --jobs takes a positive number, got \"{}\"", *jobs));
     }
-    if (*value > 1) {
-      throw Error(fmt::format("build: --jobs {}: kiln runs stages one after another for now; use --jobs 1", *jobs));
-    }
+    options.jobs = static_cast<unsigned>(std::min<uint64_t>(*value, 64));
   }
   for (const auto& secret : args.all("secret")) {
     options.secrets.push_back(parse_secret(secret));
   }
   options.cache_dir = args.get("cache-dir").value_or(builder::default_cache_dir().string());
+  if (args.has("no-cache")) {
+    options.cache = builder::CacheMode::refresh;
+  }
+  if (auto log = args.get("cache-log")) {
+    options.cache_log = *log;
+  }
   if (auto policy = args.get("policy")) {
     options.policy = *policy;
   }
@@ -186,7 +247,7 @@ int cmd_build(std::string_view name, std::span<const std::string> argv)
   }
   builder::SignalCancel cancel;
   options.cancel_fd = cancel.cancel_fd();
-  auto result = builder::build(options);
+  auto result = args.has("check-reproducible") ? check_reproducible(options) : builder::build(options);
   std::string digest = result.manifest.digest.str();
   int status = 0;
   std::optional<scanner::Report> report;
@@ -194,10 +255,11 @@ int cmd_build(std::string_view name, std::span<const std::string> argv)
     // Scan what was written: the first destination, read back like any image.
     auto source = unwrap(oci::ImageSource::open(options.destinations.front()));
     auto image = unwrap(oci::load_image(source.layout(), result.manifest, options.platform));
-    auto rootfs = unwrap(builder::flatten_image(source.layout(), image.manifest.layers, image.config.diff_ids,
-                                                options.cache_dir, [](const std::string& line) {
-                                                  fmt::print(stderr, "kiln: warning: {}\n", line);
-                                                }));
+    auto flattened = unwrap(builder::flatten_image(source.layout(), image.manifest.layers, image.config.diff_ids,
+                                                   options.cache_dir, [](const std::string& line) {
+                                                     fmt::print(stderr, "kiln: warning: {}\n", line);
+                                                   }));
+    const fs::path& rootfs = flattened.rootfs;
     scan->options.target = options.destinations.front().str();
     scan->options.target_digest = digest;
     report = scan_directory(rootfs, *scan);

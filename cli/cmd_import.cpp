@@ -150,22 +150,23 @@ int cmd_import(std::string_view name, std::span<const std::string> argv)
   // The layer goes into the first destination's layout; the others copy it.
   auto first = unwrap(oci::ImageDestination::open(destinations.front()));
   TempDir spool(fs::temp_directory_path(), "kiln-import-");
-  std::vector<oci::LayerEntry> entries;
-  std::vector<oci::Deletion> deletions;
+  auto blob = unwrap(first.layout().new_blob());
+  oci::LayerResult layer;
   if (fs::is_directory(status)) {
-    auto walked = unwrap(oci::walk_tree(input.string()));
-    entries = std::move(walked.entries);
-    deletions = std::move(walked.deletions);
+    // A directory streams into the writer: memory does not grow with it.
+    Fd dir(::open(input.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!dir) {
+      throw Error(fmt::format("import: open \"{}\": {}", input.string(), errno_text(errno)));
+    }
+    layer = unwrap(oci::write_layer_tree(dir.get(), oci::WalkMode::plain, layer_options, blob));
   } else {
     auto read = unwrap(oci::read_tar_entries(input, spool.path()));
     if (read.skipped > 0) {
       fmt::print(stderr, "kiln: warning: import: skipped {} member(s) of \"{}\" with unsafe names\n", read.skipped,
                  input.string());
     }
-    entries = std::move(read.entries);
+    layer = unwrap(oci::write_layer(std::move(read.entries), {}, layer_options, blob));
   }
-  auto blob = unwrap(first.layout().new_blob());
-  auto layer = unwrap(oci::write_layer(std::move(entries), std::move(deletions), layer_options, blob));
   oci::Descriptor layer_descriptor = unwrap(blob.commit(layer.media_type));
 
   config.diff_ids = {layer.diff_id};

@@ -38,10 +38,9 @@ int pack(const Args& args)
   }
   options.compression = *compression;
   options.source_date_epoch = unwrap(oci::source_date_epoch_from_env());
-  auto walked = oci::walk_tree(dir.string(), args.has("overlay") ? oci::WalkMode::overlay_upper
-                                                                 : oci::WalkMode::plain);
-  if (!walked) {
-    throw Error(fmt::format("layer pack: {}", walked.error()));
+  Fd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!dir_fd) {
+    throw Error(fmt::format("layer pack: open directory \"{}\": {}", dir.string(), errno_text(errno)));
   }
   // Written beside its final name and renamed, so a failure leaves nothing.
   fs::path temp = out.string() + ".tmp-" + unique_suffix();
@@ -50,7 +49,10 @@ int pack(const Args& args)
     throw Error(fmt::format("layer pack: create \"{}\": {}", temp.string(), errno_text(errno)));
   }
   oci::FdSink sink(fd.get());
-  auto result = oci::write_layer(std::move(walked->entries), std::move(walked->deletions), options, sink);
+  // Streamed: the walk hands entries over in layer order, so memory does not
+  // grow with the number of files.
+  auto mode = args.has("overlay") ? oci::WalkMode::overlay_upper : oci::WalkMode::plain;
+  auto result = oci::write_layer_tree(dir_fd.get(), mode, options, sink);
   if (!result || ::rename(temp.c_str(), out.c_str()) != 0) {
     std::string why = result ? errno_text(errno) : result.error();
     ::unlink(temp.c_str());

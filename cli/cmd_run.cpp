@@ -168,17 +168,18 @@ int cmd_run(std::string_view name, std::span<const std::string> argv)
   std::vector<std::string> command_argv = args.rest();
   std::string user = args.get("user").value_or("");
   std::string workdir = args.get("workdir").value_or("");
+  std::optional<builder::FlattenedImage> flattened;
   if (!args.positional().empty()) {
     // An image: its layers flattened once into kiln's rootfs cache; its
     // config supplies what the options do not (as `podman run` does).
     auto source = open_source(args.positional()[0]);
     auto image = unwrap(oci::load_image(source.layout(), source.top(), oci::Platform::host()));
-    auto rootfs = unwrap(builder::flatten_image(source.layout(), image.manifest.layers, image.config.diff_ids,
-                                                args.get("cache-dir").value_or(builder::default_cache_dir().string()),
-                                                [](const std::string& line) {
-                                                  fmt::print(stderr, "kiln: warning: {}\n", line);
-                                                }));
-    layers.lower_dirs.push_back(rootfs);
+    flattened = unwrap(builder::flatten_image(source.layout(), image.manifest.layers, image.config.diff_ids,
+                                              args.get("cache-dir").value_or(builder::default_cache_dir().string()),
+                                              [](const std::string& line) {
+                                                fmt::print(stderr, "kiln: warning: {}\n", line);
+                                              }));
+    layers.lower_dirs.push_back(flattened->rootfs);
     const auto& c = image.config.config;
     std::vector<std::string> command = command_argv.empty() ? c.cmd.value_or(std::vector<std::string>{}) : command_argv;
     command_argv = c.entrypoint.value_or(std::vector<std::string>{});

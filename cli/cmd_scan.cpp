@@ -123,10 +123,11 @@ int cmd_scan(std::string_view name, std::span<const std::string> args)
   auto source = open_source(text);
   auto image = unwrap(oci::load_image(source.layout(), source.top(), platform_option(parsed)));
   std::filesystem::path cache = parsed.get("cache-dir").value_or(builder::default_cache_dir().string());
-  auto rootfs = unwrap(builder::flatten_image(source.layout(), image.manifest.layers, image.config.diff_ids, cache,
-                                              [](const std::string& line) {
-                                                fmt::print(stderr, "kiln: warning: {}\n", line);
-                                              }));
+  auto flattened = unwrap(builder::flatten_image(source.layout(), image.manifest.layers, image.config.diff_ids, cache,
+                                                 [](const std::string& line) {
+                                                   fmt::print(stderr, "kiln: warning: {}\n", line);
+                                                 }));
+  const auto& rootfs = flattened.rootfs;
   settings.options.target = parsed.get("name").value_or(source.reference().str());
   settings.options.target_digest = image.descriptor.digest.str();
   return emit_report(scan_directory(rootfs, settings), settings, parsed.get("output"));

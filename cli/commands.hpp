@@ -39,5 +39,6 @@ int cmd_run(std::string_view name, std::span<const std::string> args);
 int cmd_layer(std::string_view name, std::span<const std::string> args);
 int cmd_unpack(std::string_view name, std::span<const std::string> args);
 int cmd_scan(std::string_view name, std::span<const std::string> args);
+int cmd_cache(std::string_view name, std::span<const std::string> args);
 
 } // namespace kiln::cli

@@ -26,9 +26,13 @@ const Command k_commands[] = {
    "  --secret id=ID,src=PATH expose a file to RUN --mount=type=secret,id=ID\n"
    "  --compression none|gzip|zstd   --compression-level N\n"
    "  --timestamp EPOCH       fix every time kiln writes (also SOURCE_DATE_EPOCH)\n"
-   "  --cache-dir DIR         kiln's cache (default $XDG_CACHE_HOME/kiln)\n"
+   "  --cache-dir DIR         kiln's cache (default $XDG_CACHE_HOME/kiln; root: /var/cache/kiln)\n"
+   "  --no-cache              build every step again (the cache is refreshed, not read)\n"
+   "  --cache-log FILE        write each step's cache decision as a JSON line\n"
+   "  --check-reproducible    build twice from scratch in temporary caches and report the\n"
+   "                          first layer and file that differ, if any\n"
    "  --digestfile FILE       write the image digest there\n"
-   "  --jobs 1                stages run one after another (concurrent stages are not written yet)\n"
+   "  --jobs N                build up to N independent stages at once (default 1)\n"
    "  -q, --quiet             print only the image digest\n"
    "  --policy FILE           the trust policy (else $KILN_POLICY, ./kiln.toml,\n"
    "                          $XDG_CONFIG_HOME/kiln/kiln.toml, /etc/kiln/kiln.toml)\n"
@@ -40,6 +44,18 @@ const Command k_commands[] = {
    "  --sign-key KEY          sign each destination (cosign format); with --scan, attach the\n"
    "                          vuln report and the CycloneDX SBOM as signed attestations\n",
    cmd_build},
+  {"cache", "list or prune the build cache",
+   "usage: kiln cache ls [--cache-dir DIR]\n"
+   "       kiln cache prune [--cache-dir DIR] [--all] [--max-size SIZE] [--older-than AGE]\n\n"
+   "  ls                      each cached step: key, last use, size, Containerfile line\n"
+   "  prune                   remove what no cached step refers to (leftovers of interrupted\n"
+   "                          builds, blobs, directories); with options, entries first:\n"
+   "  --all                   every entry, RUN cache mounts and stat caches\n"
+   "  --older-than AGE        entries unused for longer (7d, 12h, 30m)\n"
+   "  --max-size SIZE         least recently used entries until the rest fit (10G, 512M)\n"
+   "  --cache-dir DIR         the cache (default $XDG_CACHE_HOME/kiln; root: /var/cache/kiln)\n\n"
+   "prune waits for running builds and holds new ones back while it works.\n",
+   cmd_cache},
   {"import", "make a one-layer image from a rootfs tarball or directory",
    "usage: kiln import ROOTFS.tar|DIR -t REF [-t REF]... [options]\n\n"
    "  -t, --tag REF           where to write the image (oci:DIR:TAG, oci-archive:FILE[:TAG],\n"

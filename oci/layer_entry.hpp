@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "base/fileio.hpp"
@@ -27,8 +28,8 @@ struct LayerEntry
   uint32_t mode = 0644; // permission bits including setuid, setgid and sticky (07777)
   uint32_t uid = 0;
   uint32_t gid = 0;
-  int64_t mtime = 0; // unix seconds
-  uint64_t size = 0; // regular files only
+  int64_t mtime = 0;           // unix seconds
+  uint64_t size = 0;           // regular files only
   std::string link_target;     // symlink: its target, as stored
   std::string hardlink_target; // hardlink: the layer path it links to
   // Identity for hardlink detection: entries with the same (device, inode)
@@ -58,6 +59,12 @@ struct Deletion
   std::string path; // for opaque, the directory whose lower contents go
   DeletionKind kind = DeletionKind::path;
 };
+
+// One item of a layer as a stream: an entry or a deletion. In "layer order"
+// items are sorted bytewise by the path they have in the tar stream: an
+// entry's path, a deletion's marker path ("dir/.wh.NAME", "dir/.wh..wh..opq").
+using LayerItem = std::variant<LayerEntry, Deletion>;
+using LayerItemVisitor = std::function<Result<void>(LayerItem)>;
 
 // Opens `relative` beneath dir_fd for reading without following any symlink
 // on the way (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS), so a file swapped for a

@@ -88,7 +88,8 @@ public:
         return fail(fmt::format("read \"{}\": {}", path, errno_text(errno)));
       }
       if (n == 0) {
-        return fail(fmt::format("read \"{}\": file shrank while it was being read ({} bytes missing)", path, size));
+        return fail(
+            fmt::format("read \"{}\": file shrank while it was being read ({} bytes missing)", path, size));
       }
       m_fill += static_cast<size_t>(n);
       size -= static_cast<uint64_t>(n);
@@ -99,10 +100,7 @@ public:
     return {};
   }
 
-  bool finish()
-  {
-    return m_fill == 0 || flush();
-  }
+  bool finish() { return m_fill == 0 || flush(); }
 
 private:
   void fresh()
@@ -150,54 +148,21 @@ bool valid_layer_path(const std::string& path)
   return true;
 }
 
-Result<std::vector<LayerEntry>> normalise(std::vector<LayerEntry> entries, std::vector<Deletion> deletions,
-                                    std::optional<int64_t> epoch)
+// The ".wh.NAME" or ".wh..wh..opq" entry that writes a deletion.
+Result<LayerEntry> marker_entry(const Deletion& deletion, std::optional<int64_t> epoch)
 {
-  std::vector<LayerEntry> items = std::move(entries);
-  items.reserve(items.size() + deletions.size());
-  for (auto& entry : items) {
-    if (!valid_layer_path(entry.path)) {
-      return fail(fmt::format("layer entry \"{}\": not a clean relative path", entry.path));
-    }
-    if (epoch && entry.mtime > *epoch) {
-      entry.mtime = *epoch;
-    }
+  bool opaque = deletion.kind == DeletionKind::opaque;
+  if (!(opaque && deletion.path.empty()) && !valid_layer_path(deletion.path)) {
+    return fail(fmt::format("layer deletion \"{}\": not a clean relative path", deletion.path));
   }
-  for (auto& deletion : deletions) {
-    bool opaque = deletion.kind == DeletionKind::opaque;
-    if (!(opaque && deletion.path.empty()) && !valid_layer_path(deletion.path)) {
-      return fail(fmt::format("layer deletion \"{}\": not a clean relative path", deletion.path));
-    }
-    std::string parent = opaque ? deletion.path : parent_of(deletion.path);
-    std::string base = opaque ? ".wh..wh..opq" : ".wh." + base_of(deletion.path);
-    std::string path = parent.empty() ? base : parent + "/" + base;
-    LayerEntry marker;
-    marker.path = path;
-    marker.type = EntryType::regular;
-    marker.mode = 0;
-    marker.mtime = epoch.value_or(0);
-    items.push_back(std::move(marker));
-  }
-  std::sort(items.begin(), items.end(), [](const LayerEntry& a, const LayerEntry& b) { return a.path < b.path; });
-  for (size_t i = 1; i < items.size(); ++i) {
-    if (items[i].path == items[i - 1].path) {
-      return fail(fmt::format("layer entry \"{}\": listed twice", items[i].path));
-    }
-  }
-  // Hardlinks: the first path of an inode in sorted order carries the data.
-  std::map<std::pair<uint64_t, uint64_t>, std::string> first_path;
-  for (auto& entry : items) {
-    if (entry.type != EntryType::regular || entry.nlink < 2 || entry.inode == 0) {
-      continue;
-    }
-    auto [it, inserted] = first_path.try_emplace({entry.device, entry.inode}, entry.path);
-    if (!inserted) {
-      entry.type = EntryType::hardlink;
-      entry.hardlink_target = it->second;
-      entry.size = 0;
-    }
-  }
-  return items;
+  std::string parent = opaque ? deletion.path : parent_of(deletion.path);
+  std::string base = opaque ? ".wh..wh..opq" : ".wh." + base_of(deletion.path);
+  LayerEntry marker;
+  marker.path = parent.empty() ? base : parent + "/" + base;
+  marker.type = EntryType::regular;
+  marker.mode = 0;
+  marker.mtime = epoch.value_or(0);
+  return marker;
 }
 
 Result<Fd> open_content(const LayerEntry& entry)
@@ -211,50 +176,95 @@ Result<Fd> open_content(const LayerEntry& entry)
   return fail(fmt::format("layer entry \"{}\": no content source", entry.path));
 }
 
-Result<void> produce(const std::vector<LayerEntry>& items, ChunkStream& stream)
+// Turns entries arriving in layer order into the tar stream, checking the
+// order as it goes: memory holds the previous path and the first path of
+// each multiply-linked inode, never the entry list.
+class TarProducer
 {
-  for (const auto& entry : items) {
-    std::string header =
-      tar_header(entry, entry.type == EntryType::directory ? entry.path + "/" : entry.path, entry.mtime);
-    auto appended = stream.append(header.data(), header.size());
-    if (!appended) {
-      return appended;
+public:
+  TarProducer(ChunkStream& stream, std::optional<int64_t> epoch) : m_stream(stream), m_epoch(epoch) {}
+
+  Result<void> put(LayerItem item)
+  {
+    if (auto* deletion = std::get_if<Deletion>(&item)) {
+      auto marker = marker_entry(*deletion, m_epoch);
+      if (!marker) {
+        return fail(marker.error());
+      }
+      return put(std::move(*marker));
     }
-    if (entry.type != EntryType::regular || entry.size == 0) {
-      continue;
+    return put(std::get<LayerEntry>(std::move(item)));
+  }
+
+  Result<void> put(LayerEntry entry)
+  {
+    if (!valid_layer_path(entry.path)) {
+      return fail(fmt::format("layer entry \"{}\": not a clean relative path", entry.path));
+    }
+    if (m_count > 0 && entry.path <= m_previous) {
+      return fail(
+          entry.path == m_previous
+              ? fmt::format("layer entry \"{}\": listed twice", entry.path)
+              : fmt::format("layer entry \"{}\": after \"{}\", out of layer order", entry.path, m_previous));
+    }
+    m_previous = entry.path;
+    ++m_count;
+    if (m_epoch && entry.mtime > *m_epoch) {
+      entry.mtime = *m_epoch;
+    }
+    // Hardlinks: the first path of an inode in layer order carries the data.
+    if (entry.type == EntryType::regular && entry.nlink >= 2 && entry.inode != 0) {
+      auto [it, inserted] = m_first_path.try_emplace({entry.device, entry.inode}, entry.path);
+      if (!inserted) {
+        entry.type = EntryType::hardlink;
+        entry.hardlink_target = it->second;
+        entry.size = 0;
+      }
+    }
+    std::string header =
+        tar_header(entry, entry.type == EntryType::directory ? entry.path + "/" : entry.path, entry.mtime);
+    auto appended = m_stream.append(header.data(), header.size());
+    if (!appended || entry.type != EntryType::regular || entry.size == 0) {
+      return appended;
     }
     auto fd = open_content(entry);
     if (!fd) {
       return fail(fd.error());
     }
-    auto copied = stream.append_file(fd->get(), entry.size, entry.path);
+    auto copied = m_stream.append_file(fd->get(), entry.size, entry.path);
     if (!copied) {
       return copied;
     }
-    appended = stream.append_zeros(tar_padding(entry.size));
+    return m_stream.append_zeros(tar_padding(entry.size));
+  }
+
+  uint64_t count() const { return m_count; }
+
+  Result<void> finish()
+  {
+    auto appended = m_stream.append_zeros(1024);
     if (!appended) {
       return appended;
     }
+    if (!m_stream.finish()) {
+      return fail("layer pipeline stopped");
+    }
+    return {};
   }
-  auto appended = stream.append_zeros(1024);
-  if (!appended) {
-    return appended;
-  }
-  if (!stream.finish()) {
-    return fail("layer pipeline stopped");
-  }
-  return {};
-}
 
-} // namespace
+private:
+  ChunkStream& m_stream;
+  std::optional<int64_t> m_epoch;
+  std::string m_previous;
+  uint64_t m_count = 0;
+  std::map<std::pair<uint64_t, uint64_t>, std::string> m_first_path;
+};
 
-Result<LayerResult> write_layer(std::vector<LayerEntry> entries, std::vector<Deletion> deletions,
-                                const LayerWriteOptions& options, Sink& out)
+// Runs the pipeline: `produce` feeds a TarProducer on the caller's thread
+// while another thread hashes the tar stream and hands it to the compressor.
+Result<LayerResult> run_pipeline(const LayerWriteOptions& options, Sink& out,
+                                 const std::function<Result<void>(TarProducer&)>& produce)
 {
-  auto items = normalise(std::move(entries), std::move(deletions), options.source_date_epoch);
-  if (!items) {
-    return fail(items.error());
-  }
   HashingSink blob(out);
   auto compressor = Compressor::make(options.compression, blob);
   if (!compressor) {
@@ -276,7 +286,11 @@ Result<LayerResult> write_layer(std::vector<LayerEntry> entries, std::vector<Del
     consumed = (*compressor)->finish();
   });
   ChunkStream stream(queue);
-  auto produced = produce(*items, stream);
+  TarProducer producer(stream, options.source_date_epoch);
+  auto produced = produce(producer);
+  if (produced) {
+    produced = producer.finish();
+  }
   if (!produced) {
     queue.close();
   } else {
@@ -290,8 +304,49 @@ Result<LayerResult> write_layer(std::vector<LayerEntry> entries, std::vector<Del
     return fail(fmt::format("write layer: {}", produced.error()));
   }
   LayerResult result{diff_hasher.finish(), blob.hasher().finish(), blob.hasher().bytes(),
-                     std::string(layer_media_type(options.compression.kind))};
+                     std::string(layer_media_type(options.compression.kind)), producer.count()};
   return result;
+}
+
+} // namespace
+
+Result<LayerResult> write_layer(std::vector<LayerEntry> entries, std::vector<Deletion> deletions,
+                                const LayerWriteOptions& options, Sink& out)
+{
+  std::vector<LayerEntry> items = std::move(entries);
+  items.reserve(items.size() + deletions.size());
+  for (const auto& deletion : deletions) {
+    auto marker = marker_entry(deletion, options.source_date_epoch);
+    if (!marker) {
+      return fail(marker.error());
+    }
+    items.push_back(std::move(*marker));
+  }
+  std::sort(items.begin(), items.end(),
+            [](const LayerEntry& a, const LayerEntry& b) { return a.path < b.path; });
+  return run_pipeline(options, out, [&](TarProducer& producer) -> Result<void> {
+    for (auto& item : items) {
+      auto put = producer.put(std::move(item));
+      if (!put) {
+        return put;
+      }
+    }
+    return {};
+  });
+}
+
+Result<LayerResult> write_layer_ordered(const LayerItemSource& source, const LayerWriteOptions& options,
+                                        Sink& out)
+{
+  return run_pipeline(options, out, [&](TarProducer& producer) {
+    return source([&](LayerItem item) { return producer.put(std::move(item)); });
+  });
+}
+
+Result<LayerResult> write_layer_tree(int dir_fd, WalkMode mode, const LayerWriteOptions& options, Sink& out)
+{
+  return write_layer_ordered(
+      [&](const LayerItemVisitor& emit) { return walk_tree_ordered(dir_fd, mode, emit); }, options, out);
 }
 
 Result<std::optional<int64_t>> source_date_epoch_from_env()

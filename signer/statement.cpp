@@ -133,30 +133,6 @@ Result<Statement> parse_statement(std::string_view bytes)
   return statement;
 }
 
-Result<nlohmann::ordered_json> vuln_predicate(const VulnScan& scan)
-{
-  for (const auto* time : {&scan.started_on, &scan.finished_on}) {
-    if (!is_rfc3339(*time)) {
-      return fail(fmt::format("vuln predicate: \"{}\" is not an RFC 3339 time", *time));
-    }
-  }
-  nlohmann::ordered_json predicate;
-  auto& invocation = predicate["invocation"];
-  invocation["parameters"] = nullptr;
-  invocation["uri"] = "";
-  invocation["event_id"] = "";
-  invocation["builder.id"] = "";
-  auto& scanner = predicate["scanner"];
-  scanner["uri"] = scan.scanner_uri;
-  scanner["version"] = scan.scanner_version;
-  scanner["db"]["uri"] = scan.db_uri;
-  scanner["db"]["version"] = scan.db_version;
-  scanner["result"] = scan.result;
-  predicate["metadata"]["scanStartedOn"] = scan.started_on;
-  predicate["metadata"]["scanFinishedOn"] = scan.finished_on;
-  return predicate;
-}
-
 bool is_rfc3339(std::string_view text)
 {
   static const std::regex k_time(

@@ -44,19 +44,6 @@ struct Statement
 };
 Result<Statement> parse_statement(std::string_view bytes);
 
-// The scanner's side of a vulnerability attestation (§4.4 of the signing spec).
-struct VulnScan
-{
-  std::string scanner_uri;
-  std::string scanner_version;
-  std::string db_uri;
-  std::string db_version;
-  nlohmann::ordered_json result; // the scanner's report, any JSON
-  std::string started_on;        // RFC 3339
-  std::string finished_on;       // RFC 3339
-};
-Result<nlohmann::ordered_json> vuln_predicate(const VulnScan& scan);
-
 // Go time.Time's RFC 3339 grammar: date T time, optional fraction, Z or offset.
 bool is_rfc3339(std::string_view text);
 

@@ -138,7 +138,7 @@ grep -q 'about to fail' err.txt || fail "failure output tail"
 [ ! -e "$WORK/failed" ] || fail "a failed build wrote its destination"
 [ -z "$(ls "$WORK/failcache/tmp")" ] || fail "a failed build left scratch directories"
 
-expect_error "one after another" "$KILN" build --jobs 2 -t oci:"$WORK/x":v1 ctx
+expect_error "build: --jobs takes a positive number" "$KILN" build --jobs 0 -t oci:"$WORK/x":v1 ctx
 
 # No trust policy: an unverified base is refused.
 expect_error "refused, its signature was not verified" env -u KILN_POLICY "$KILN" build -q -t oci:"$WORK/x":v1 ctx
@@ -151,4 +151,59 @@ runuser -u kiln-nosub -- env HOME=/home/kiln-nosub XDG_CACHE_HOME="$WORK/nosub/c
   "$KILN" build --insecure-allow-unverified-base -t oci:"$WORK/nosub/out":v1 "$WORK/nosub" >/dev/null 2>nosub.err ||
   { cat nosub.err; fail "build without a subuid range"; }
 grep -q "warning" nosub.err || fail "no warning about the single-id map"
+
+# A base's ONBUILD triggers run first in a stage built on it, in the
+# child's context and the base's ENV, and are not passed on.
+mkdir -p onbuild-parent onbuild-child
+cat > onbuild-parent/Containerfile <<CONTAINERFILE
+FROM oci:$WORK/bases:busybox
+ENV GREETING=hi
+ONBUILD RUN echo "triggered \$GREETING" > /onbuild
+ONBUILD COPY marker /marker
+CONTAINERFILE
+"$KILN" build -q --insecure-allow-unverified-base -t oci:"$WORK/out":onbuild-parent onbuild-parent >/dev/null ||
+  fail "build of an image with ONBUILD triggers"
+printf 'FROM oci:%s/out:onbuild-parent\nRUN cat /onbuild /marker > /both\n' "$WORK" > onbuild-child/Containerfile
+echo mark > onbuild-child/marker
+"$KILN" build --insecure-allow-unverified-base -t oci:"$WORK/out":onbuild-child onbuild-child >/dev/null 2>onbuild.err ||
+  { cat onbuild.err; fail "build on a base with ONBUILD triggers"; }
+grep -q '^\[1/1\] ONBUILD RUN echo' onbuild.err || fail "ONBUILD trigger not shown"
+[ "$("$KILN" run oci:"$WORK/out":onbuild-child -- /bin/cat /both 2>/dev/null)" = "$(printf 'triggered hi\nmark')" ] ||
+  fail "ONBUILD triggers did not run"
+"$KILN" inspect --raw config oci:"$WORK/out":onbuild-child | grep -q OnBuild && fail "ONBUILD triggers passed on"
+
+# COPY --parents keeps the sources' paths, below a "/./" pivot when given.
+mkdir -p parents/x/sub parents/y
+echo a > parents/x/a.txt && echo b > parents/y/b.txt && echo c > parents/x/sub/c.txt
+printf 'FROM oci:%s/bases:busybox\nCOPY --parents x/a.txt y/*.txt /p/\nCOPY --parents ./x/./sub /q/\nCOPY --parents x /r/\n' \
+  "$WORK" > parents/Containerfile
+"$KILN" build -q --insecure-allow-unverified-base -t oci:"$WORK/out":parents parents >/dev/null || fail "COPY --parents"
+umoci unpack --image "$WORK/out":parents parentsbundle >/dev/null
+for f in p/x/a.txt p/y/b.txt q/sub/c.txt r/x/a.txt r/x/sub/c.txt; do
+  [ -f "parentsbundle/rootfs/$f" ] || fail "COPY --parents: /$f missing"
+done
+[ -e parentsbundle/rootfs/p/a.txt ] && fail "COPY --parents flattened a path"
+
+# --jobs 2 builds independent stages at once: each RUN waits for the other
+# to show up in a shared cache mount, which only concurrent stages can do
+# (one after another, the first gives up after 5 s and fails).
+mkdir -p jobs
+cat > jobs/Containerfile <<CONTAINERFILE
+FROM oci:$WORK/bases:busybox AS a
+RUN --mount=type=cache,target=/c,id=rendezvous sh -c 'touch /c/a; i=0; while [ ! -e /c/b ]; do busybox sleep 0.1; i=\$((i+1)); [ \$i -lt 50 ] || exit 7; done; echo a > /done-a'
+
+FROM oci:$WORK/bases:busybox AS b
+RUN --mount=type=cache,target=/c,id=rendezvous sh -c 'touch /c/b; i=0; while [ ! -e /c/a ]; do busybox sleep 0.1; i=\$((i+1)); [ \$i -lt 50 ] || exit 7; done; echo b > /done-b'
+
+FROM oci:$WORK/bases:busybox
+COPY --from=a /done-a /
+COPY --from=b /done-b /
+CONTAINERFILE
+"$KILN" build -q --jobs 2 --insecure-allow-unverified-base --cache-dir "$WORK/jobs-cache" -t oci:"$WORK/out":jobs jobs \
+  >/dev/null 2>jobs.err || { cat jobs.err; fail "--jobs 2 did not run independent stages at once"; }
+umoci unpack --image "$WORK/out":jobs jobsbundle >/dev/null
+[ -f jobsbundle/rootfs/done-a ] && [ -f jobsbundle/rootfs/done-b ] || fail "--jobs 2 result"
+chmod -R a+rX jobs
+as_user "$KILN" build -q --jobs 2 --insecure-allow-unverified-base -t oci:"$WORK/user/out":jobs "$WORK/jobs" \
+  >/dev/null 2>jobs-user.err || { cat jobs-user.err; fail "--jobs 2 as $ROOTLESS_USER"; }
 echo ok

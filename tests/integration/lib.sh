@@ -32,6 +32,9 @@ need_shared() {
 # test users can work in it too.
 WORK=$(mktemp -d /tmp/kiln-it.XXXXXX)
 chmod 0755 "$WORK"
+# Each test starts with an empty build cache of its own, so a step is never
+# found from an earlier run (a cached RUN would test nothing).
+export XDG_CACHE_HOME="$WORK/.cache"
 cleanup() {
   chmod -R u+w "$WORK" 2>/dev/null || true
   rm -rf "$WORK"

@@ -128,11 +128,12 @@ TEST_CASE("check_image: required attestations and the signed identity of registr
   CHECK(no_att.reason.find("a https://cosign.sigstore.dev/attestation/vuln/v1 attestation of") !=
         std::string::npos);
 
-  VulnScan scan{
-      "pkg:generic/kiln@0.1.0", "0.1.0", "", "", nlohmann::ordered_json::object(), "2024-01-01T00:00:00Z",
-      "2024-01-01T00:00:01Z"};
+  auto predicate = nlohmann::ordered_json::parse(
+      R"({"invocation":{"parameters":null,"uri":"","event_id":"","builder.id":""},)"
+      R"("scanner":{"uri":"pkg:generic/kiln@0.1.0","version":"0.1.0","db":{"uri":"","version":""},"result":{}},)"
+      R"("metadata":{"scanStartedOn":"2024-01-01T00:00:00Z","scanFinishedOn":"2024-01-01T00:00:01Z"}})");
   std::string statement = write_statement("registry.example.com/distroless/static", image,
-                                          std::string(k_vuln_predicate), *vuln_predicate(scan));
+                                          std::string(k_vuln_predicate), predicate);
   source.attest(p.publisher, image, statement, std::string(k_vuln_predicate));
   auto with_att = check_image(*policy, ref, image, source, 0);
   CHECK_MESSAGE(with_att.accepted(), with_att.reason);
