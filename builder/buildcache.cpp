@@ -410,6 +410,22 @@ std::string BuildCache::explain_miss(const StepInputs& inputs, const SourceManif
   return describe_difference(best->inputs, inputs, before_files ? &*before_files : nullptr, manifest);
 }
 
+std::optional<std::string> BuildCache::find_alias(const oci::Digest& alias) const
+{
+  auto text = read_file(m_dir / "aliases" / alias.hex());
+  if (!text || !oci::Digest::parse(*text)) {
+    return std::nullopt;
+  }
+  return *text;
+}
+
+Result<void> BuildCache::store_alias(const oci::Digest& alias, const std::string& value) const
+{
+  std::error_code ec;
+  fs::create_directories(m_dir / "aliases", ec);
+  return write_file_atomic(m_dir / "aliases" / alias.hex(), value, Durable::no);
+}
+
 std::vector<std::pair<CacheEntry, int64_t>> BuildCache::entries() const
 {
   std::vector<std::pair<CacheEntry, int64_t>> out;

@@ -7,6 +7,7 @@
 //   CACHE/steps/<key hex>.json     one entry per key (its mtime: last use)
 //   CACHE/steps/<key hex>.files    the source manifest of a COPY/ADD, for "N files changed"
 //   CACHE/children/<parent hex>/<key hex>   entries built on one parent, to explain a miss
+//   CACHE/aliases/<alias hex>      a COPY --from=STAGE's file digest under that stage's state
 //   CACHE/rootfs/…                 lower directories (builder/rootfs.hpp)
 //   CACHE/context/…                stat caches of build contexts (builder/statcache.hpp)
 //   CACHE/lock                     shared by builds, exclusive for prune
@@ -17,10 +18,12 @@
 // layer options (compression and timestamp decide the layer's bytes), and
 // per kind: for RUN the ARGs and ENV it sees and the id map; for COPY/ADD
 // from the context the digest of the source manifest (paths, contents,
-// modes, owners after --chown/--chmod, link targets); for --from the source
-// stage's state key or the image's manifest digest. FROM's key is the base
-// image's manifest digest under a parent naming the reference, so a moved
-// tag explains itself.
+// modes, owners after --chown/--chmod, link targets); for COPY --from an
+// image its manifest digest, for COPY --from a stage the digest of the
+// files it copies (found through an alias keyed by the stage's state, so
+// an unchanged stage is not read again); for RUN --mount from= a stage its
+// state key. FROM's key is the base image's manifest digest under a parent
+// naming the reference, so a moved tag explains itself.
 //
 // Entries are written to a temporary file and renamed; concurrent builds
 // may store the same key, and either entry is right.
@@ -114,6 +117,11 @@ public:
   // Why nothing was found for inputs, from the entries built on the same
   // parent ("" when there are none to compare with).
   std::string explain_miss(const StepInputs& inputs, const SourceManifest* manifest) const;
+
+  // Aliases: a key computed cheaply that stands for a costlier input (a
+  // COPY --from's file digest under its stage's state key).
+  std::optional<std::string> find_alias(const oci::Digest& alias) const;
+  Result<void> store_alias(const oci::Digest& alias, const std::string& value) const;
 
   // Every readable entry, with its last use (seconds since the epoch).
   std::vector<std::pair<CacheEntry, int64_t>> entries() const;

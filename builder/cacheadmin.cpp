@@ -242,7 +242,7 @@ Result<PruneResult> prune_cache(const fs::path& dir, const PruneOptions& options
     swept = sweep(dir / "tmp", map, [](const std::string&) { return false; });
   }
   if (swept && options.all) {
-    for (const char* sub : {"run-cache", "context"}) {
+    for (const char* sub : {"run-cache", "context", "aliases"}) {
       if (swept) {
         swept = sweep(dir / sub, map, [](const std::string&) { return false; });
       }

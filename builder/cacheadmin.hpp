@@ -33,7 +33,7 @@ Result<CacheListing> list_cache(const std::filesystem::path& dir);
 
 struct PruneOptions
 {
-  bool all = false;                  // every entry, the RUN cache mounts and the stat caches too
+  bool all = false;                  // every entry, the RUN cache mounts, stat caches and aliases too
   std::optional<int64_t> older_than; // seconds: entries unused for longer go
   std::optional<uint64_t> max_size;  // bytes: least recently used entries go until the rest fit
   int64_t now = 0;                   // seconds since the epoch

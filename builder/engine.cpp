@@ -480,16 +480,9 @@ private:
       const std::string& origin = i < origins.size() ? origins[i] : std::string();
       std::string content;
       if (entry.type == oci::EntryType::regular) {
-        if (entry.nlink > 1 && entry.inode != 0) {
-          auto [it, first] = linked.emplace(std::pair{entry.device, entry.inode}, entry.path);
-          if (!first) {
-            content = "=" + it->second; // a hardlink in the layer
-          }
-        }
+        content = hardlink_mark(entry, linked);
         if (content.empty()) {
-          auto fd = entry.open ? entry.open()
-                    : entry.source_root ? oci::open_beneath(entry.source_root->get(), entry.path)
-                                        : Result<Fd>(fail("no way to open it"));
+          auto fd = open_entry(entry);
           auto digest = fd ? m_stat.digest(origin, fd->get()) : Result<oci::Digest>(fail(fd.error()));
           if (!digest) {
             throw Error(fmt::format("{}: {} \"{}\": {}", where(step), step.instruction,
@@ -498,21 +491,48 @@ private:
           content = digest->str();
         }
       }
-      std::string xattrs;
-      for (const auto& [name, value] : entry.xattrs) {
-        xattrs += fmt::format("{}={};", name,
-                              hex_encode({reinterpret_cast<const unsigned char*>(value.data()), value.size()}));
-      }
-      std::string record =
-        fmt::format("{}\n{}\n{:o}\n{}:{}\n{}\n{}\n{}:{}\n{}\n{}", entry.path, static_cast<int>(entry.type),
-                    entry.mode, entry.uid, entry.gid, entry.link_target, entry.hardlink_target, entry.dev_major,
-                    entry.dev_minor, xattrs, content);
-      manifest.files.emplace_back(origin.empty() ? "/" + entry.path : origin, oci::Digest::of(record).hex());
+      manifest.files.emplace_back(origin.empty() ? "/" + entry.path : origin, entry_record(entry, content).hex());
     }
     std::sort(manifest.files.begin(), manifest.files.end());
     prepared.files_hashed += m_stat.files_hashed() - files_before;
     prepared.bytes_hashed += m_stat.bytes_hashed() - bytes_before;
     return manifest;
+  }
+
+  // "=FIRST" for the second and later paths of a hardlinked file (a
+  // hardlink in the layer), "" otherwise.
+  static std::string hardlink_mark(const oci::LayerEntry& entry,
+                                   std::map<std::pair<uint64_t, uint64_t>, std::string>& linked)
+  {
+    if (entry.nlink > 1 && entry.inode != 0) {
+      auto [it, first] = linked.emplace(std::pair{entry.device, entry.inode}, entry.path);
+      if (!first) {
+        return "=" + it->second;
+      }
+    }
+    return "";
+  }
+
+  static Result<Fd> open_entry(const oci::LayerEntry& entry)
+  {
+    return entry.open ? entry.open()
+           : entry.source_root ? oci::open_beneath(entry.source_root->get(), entry.path)
+                               : Result<Fd>(fail("no way to open it"));
+  }
+
+  // Everything a layer keeps of an entry, content by digest; never mtimes
+  // or inode numbers.
+  static oci::Digest entry_record(const oci::LayerEntry& entry, const std::string& content)
+  {
+    std::string xattrs;
+    for (const auto& [name, value] : entry.xattrs) {
+      xattrs += fmt::format("{}={};", name,
+                            hex_encode({reinterpret_cast<const unsigned char*>(value.data()), value.size()}));
+    }
+    return oci::Digest::of(fmt::format("{}\n{}\n{:o}\n{}:{}\n{}\n{}\n{}:{}\n{}\n{}", entry.path,
+                                       static_cast<int>(entry.type), entry.mode, entry.uid, entry.gid,
+                                       entry.link_target, entry.hardlink_target, entry.dev_major, entry.dev_minor,
+                                       xattrs, content));
   }
 
   // Works out everything the step's key needs.
@@ -559,7 +579,21 @@ private:
     } else if (step.kind == StepKind::copy || step.kind == StepKind::add) {
       prepared.request = copy_request(state, step);
       if (step.from_stage) {
-        inputs.from.push_back(stage_key(*step.from_stage, step));
+        // Keyed by the files it copies; the alias (this parent, this
+        // instruction, the stage's state) remembers their digest, so an
+        // unchanged stage is not read again.
+        oci::Digest alias = oci::Digest::of(fmt::format("copy-from\n{}\n{}\n{}", inputs.parent,
+                                                        inputs.instruction.dump(), stage_key(*step.from_stage, step)));
+        auto known = m_options.cache == CacheMode::use ? m_cache->find_alias(alias) : std::nullopt;
+        if (known) {
+          inputs.files = *known;
+        } else {
+          prepared.manifest = stage_manifest(step, prepared);
+          inputs.files = prepared.manifest->digest().str();
+          if (auto stored = m_cache->store_alias(alias, inputs.files); !stored) {
+            progress(fmt::format("warning: {}: {}", where(step), stored.error()));
+          }
+        }
       } else if (step.from_image) {
         prepared.image = fetch_image(*step.from_image, fmt::format("{}: COPY --from", where(step)));
         inputs.from.push_back(prepared.image->descriptor.digest.str());
@@ -1178,48 +1212,10 @@ private:
     if (prepared.plan) {
       layer = write_here(std::move(prepared.plan->entries), step);
     } else {
-      fs::path root;
-      std::vector<fs::path> view; // a stage's lower dirs, read through overlayfs
-      if (step.from_stage) {
-        const auto& source = m_stages.at(static_cast<size_t>(*step.from_stage));
-        bool flattened = false;
-        std::vector<fs::path> lowers;
-        {
-          // The source stage is finished; other stages may read it at once.
-          std::lock_guard lock(m_rootfs_mutex);
-          flattened = source && source->flattened;
-          if (source && !flattened) {
-            materialise(*m_stages.at(static_cast<size_t>(*step.from_stage)));
-            lowers = source->lowers;
-          }
-        }
-        if (source && !flattened && lowers.size() > 1 && overlay_view_works(lowers)) {
-          view = lowers;
-        } else {
-          root = stage_rootfs(*step.from_stage, step);
-        }
-      } else {
-        const oci::Image& image = *prepared.image;
-        root = must(m_rootfs->ensure(*m_work, image.manifest.layers, image.config.diff_ids, warner()), where(step));
-      }
-      fs::path mount_point;
-      if (!view.empty()) {
-        mount_point = m_scratch->path() / fmt::format("view-{}", m_step_dirs++);
-        must(m_rootfs->make_root_owned_dir(mount_point), where(step));
-        root = mount_point;
-      }
-      // Read inside the user namespace: files keep their container owners.
-      Fd root_fd = view.empty() ? open_dir(root, step) : Fd();
+      SourceFiles files = source_files(step, prepared);
       layer = write_in_namespace(step, [&](oci::Sink& sink,
                                            const oci::LayerWriteOptions& options) -> Result<oci::LayerResult> {
-        if (!view.empty()) {
-          auto mounted = mount_overlay_view(view, mount_point);
-          if (!mounted) {
-            return fail(mounted.error());
-          }
-          root_fd = std::move(*mounted);
-        }
-        auto plan = plan_copy(root_fd.get(), root, SourceKind::filesystem, nullptr, request, m_scratch->path());
+        auto plan = plan_in(files, request);
         if (!plan) {
           return fail(plan.error());
         }
@@ -1227,6 +1223,109 @@ private:
       });
     }
     return Produced{layer, {}};
+  }
+
+  // Where COPY --from reads: a stage's lower dirs merged by an overlay view
+  // (mounted in the child), or a flattened chain (a stage's or an image's).
+  struct SourceFiles
+  {
+    fs::path root;
+    std::vector<fs::path> view;
+    Fd root_fd; // opened here, before the user namespace, when not a view
+  };
+
+  SourceFiles source_files(const Step& step, const Prepared& prepared)
+  {
+    SourceFiles files;
+    if (step.from_stage) {
+      const auto& source = m_stages.at(static_cast<size_t>(*step.from_stage));
+      bool flattened = false;
+      std::vector<fs::path> lowers;
+      {
+        // The source stage is finished; other stages may read it at once.
+        std::lock_guard lock(m_rootfs_mutex);
+        flattened = source && source->flattened;
+        if (source && !flattened) {
+          materialise(*m_stages.at(static_cast<size_t>(*step.from_stage)));
+          lowers = source->lowers;
+        }
+      }
+      if (source && !flattened && lowers.size() > 1 && overlay_view_works(lowers)) {
+        files.view = lowers;
+      } else {
+        files.root = stage_rootfs(*step.from_stage, step);
+      }
+    } else {
+      const oci::Image& image = *prepared.image;
+      files.root = must(m_rootfs->ensure(*m_work, image.manifest.layers, image.config.diff_ids, warner()), where(step));
+    }
+    if (!files.view.empty()) {
+      files.root = m_scratch->path() / fmt::format("view-{}", m_step_dirs++);
+      must(m_rootfs->make_root_owned_dir(files.root), where(step));
+    } else {
+      files.root_fd = open_dir(files.root, step);
+    }
+    return files;
+  }
+
+  // In the user namespace child (files keep their container owners): the
+  // COPY plan over the source files, mounting the overlay view first.
+  Result<CopyPlan> plan_in(SourceFiles& files, const CopyRequest& request) const
+  {
+    if (!files.view.empty()) {
+      auto mounted = mount_overlay_view(files.view, files.root);
+      if (!mounted) {
+        return fail(mounted.error());
+      }
+      files.root_fd = std::move(*mounted);
+    }
+    return plan_copy(files.root_fd.get(), files.root, SourceKind::filesystem, nullptr, request, m_scratch->path());
+  }
+
+  // COPY --from=STAGE's source manifest, made in the user namespace: what
+  // the step would copy, contents by digest. A stage rebuilt with the same
+  // files at those paths then gives the same key (as buildah and BuildKit
+  // key by content), so a later step need not copy a venv again because an
+  // unrelated file of the stage changed.
+  SourceManifest stage_manifest(const Step& step, const Prepared& prepared)
+  {
+    SourceFiles files = source_files(step, prepared);
+    oci::StringSink text;
+    must(stream_from_user_namespace(
+           m_map,
+           [&](oci::Sink& sink) -> Result<std::string> {
+             auto plan = plan_in(files, prepared.request);
+             if (!plan) {
+               return fail(plan.error());
+             }
+             std::map<std::pair<uint64_t, uint64_t>, std::string> linked;
+             for (size_t i = 0; i < plan->entries.size(); ++i) {
+               const auto& entry = plan->entries[i];
+               std::string content;
+               if (entry.type == oci::EntryType::regular) {
+                 content = hardlink_mark(entry, linked);
+                 if (content.empty()) {
+                   auto fd = open_entry(entry);
+                   uint64_t ignored = 0;
+                   auto digest = fd ? hash_file(fd->get(), ignored) : Result<oci::Digest>(fail(fd.error()));
+                   if (!digest) {
+                     return fail(fmt::format("\"{}\": {}", plan->origins[i], digest.error()));
+                   }
+                   content = digest->str();
+                 }
+               }
+               std::string line = fmt::format("{} {}\n", entry_record(entry, content).hex(), plan->origins[i]);
+               if (auto written = sink.write(line.data(), line.size()); !written) {
+                 return fail(written.error());
+               }
+             }
+             return std::string("ok");
+           },
+           text),
+         where(step));
+    SourceManifest manifest = SourceManifest::parse(text.data());
+    std::sort(manifest.files.begin(), manifest.files.end());
+    return manifest;
   }
 
   // Directories are opened here, before any user namespace: see rootfs.cpp.

@@ -38,8 +38,10 @@ Result<FileStat> stat_fd(int fd)
   return file_stat(st);
 }
 
-// Reads fd from offset 0 to its end (pread: the caller's offset is left alone).
-Result<oci::Digest> hash_fd(int fd, uint64_t& bytes)
+} // namespace
+
+// pread: the caller's offset is left alone.
+Result<oci::Digest> hash_file(int fd, uint64_t& bytes)
 {
   oci::Hasher hasher;
   std::vector<char> buffer(1 << 20);
@@ -61,8 +63,6 @@ Result<oci::Digest> hash_fd(int fd, uint64_t& bytes)
   bytes += static_cast<uint64_t>(offset);
   return hasher.finish();
 }
-
-} // namespace
 
 FileStat file_stat(const struct ::stat& st)
 {
@@ -129,7 +129,7 @@ Result<oci::Digest> StatCache::digest(const std::string& path, int fd)
   for (int attempt = 0; attempt < k_read_attempts; ++attempt) {
     int64_t started = now_ns();
     ++m_hashed;
-    auto digest = hash_fd(fd, m_bytes);
+    auto digest = hash_file(fd, m_bytes);
     if (!digest) {
       return fail(digest.error());
     }
