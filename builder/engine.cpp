@@ -588,6 +588,7 @@ private:
         if (known) {
           inputs.files = *known;
         } else {
+          resolve_request(state, step, prepared.request);
           prepared.manifest = stage_manifest(step, prepared);
           inputs.files = prepared.manifest->digest().str();
           if (auto stored = m_cache->store_alias(alias, inputs.files); !stored) {
@@ -601,6 +602,7 @@ private:
         fs::path spool = m_scratch->path() / fmt::format("spool-{}", m_step_dirs++);
         fs::create_directories(spool);
         Fd context = open_dir(m_options.context, step);
+        resolve_request(state, step, prepared.request);
         prepared.plan = must(plan_copy(context.get(), m_options.context, SourceKind::context,
                                        m_ignore ? &*m_ignore : nullptr, prepared.request, spool),
                              where(step));
@@ -1183,8 +1185,6 @@ private:
     if (step.args.back().ends_with('/')) {
       request.destination += '/';
     }
-    request.destination_is_dir = look_up(state, request.destination, false).directory;
-    request.chown = chown_of(state, step);
     if (auto mode = step.flag("chmod")) {
       request.chmod = parse_octal_mode(*mode);
       if (!request.chmod) {
@@ -1202,16 +1202,29 @@ private:
     return request;
   }
 
+  // What a COPY plan needs from the stage's filesystem, looked up only when
+  // a plan is made (a cached step makes none): whether DEST is a directory,
+  // which matters for one source into a DEST without a trailing "/", and
+  // --chown's names through /etc/passwd and /etc/group.
+  void resolve_request(StageState& state, const Step& step, CopyRequest& request)
+  {
+    bool matters = !request.destination.ends_with('/') && request.sources.size() == 1 && !request.parents;
+    request.destination_is_dir = matters && look_up(state, request.destination, false).directory;
+    request.chown = chown_of(state, step);
+  }
+
   // COPY/ADD's layer: from the context plan made for the key, or read from
   // another stage or image inside the user namespace.
   Produced copy_layer(StageState& state, const Step& step, Prepared& prepared)
   {
-    (void)state;
     const CopyRequest& request = prepared.request;
     WrittenLayer layer;
     if (prepared.plan) {
       layer = write_here(std::move(prepared.plan->entries), step);
     } else {
+      if (!prepared.manifest) {
+        resolve_request(state, step, prepared.request); // not done for the key
+      }
       SourceFiles files = source_files(step, prepared);
       layer = write_in_namespace(step, [&](oci::Sink& sink,
                                            const oci::LayerWriteOptions& options) -> Result<oci::LayerResult> {
