@@ -791,7 +791,7 @@ private:
     auto source = must(oci::ImageSource::open(reference), context);
     check_base(text, reference, source, context);
     auto image = must(oci::load_image(source.layout(), source.top(), m_options.platform), context);
-    must(oci::copy_blobs(source.layout(), *m_work, image.descriptor), context);
+    must(oci::copy_blobs(source.layout(), *m_work, image.descriptor, oci::BlobTransfer::link_when_possible), context);
     return image;
   }
 

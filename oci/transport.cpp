@@ -422,7 +422,40 @@ Result<void> ImageDestination::commit(const Descriptor& top)
   return fail("unknown transport");
 }
 
-Result<void> copy_blobs(const Layout& from, const Layout& to, const Descriptor& top)
+namespace {
+
+// Hard-links from's blob into to's store under a temporary name, checks the
+// digest of what was linked and renames it into place. false: the file
+// system or the kernel's link protections refused; the caller copies.
+Result<bool> link_blob(const Layout& from, const Layout& to, const Digest& digest)
+{
+  fs::path final_path = to.blob_path(digest);
+  fs::path temp = final_path.parent_path() / fmt::format(".link-{}-{}", digest.hex().substr(0, 12), unique_suffix());
+  if (::link(from.blob_path(digest).c_str(), temp.c_str()) != 0) {
+    return false;
+  }
+  Fd fd(::open(temp.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  Hasher hasher(digest.algorithm());
+  std::vector<char> buffer(1 << 20);
+  ssize_t n = 0;
+  while (fd && (n = ::read(fd.get(), buffer.data(), buffer.size())) > 0) {
+    hasher.update(buffer.data(), static_cast<size_t>(n));
+  }
+  if (!fd || n < 0 || hasher.finish() != digest) {
+    ::unlink(temp.c_str());
+    return fail(fmt::format("blob {}: its content does not match its digest", digest.short_str()));
+  }
+  if (::rename(temp.c_str(), final_path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(temp.c_str());
+    return fail(fmt::format("rename \"{}\": {}", temp.string(), errno_text(err)));
+  }
+  return true;
+}
+
+} // namespace
+
+Result<void> copy_blobs(const Layout& from, const Layout& to, const Descriptor& top, BlobTransfer transfer)
 {
   auto all = reachable(from, top);
   if (!all) {
@@ -431,6 +464,15 @@ Result<void> copy_blobs(const Layout& from, const Layout& to, const Descriptor& 
   for (auto it = all->rbegin(); it != all->rend(); ++it) {
     if (to.has_blob(it->digest)) {
       continue;
+    }
+    if (transfer == BlobTransfer::link_when_possible) {
+      auto linked = link_blob(from, to, it->digest);
+      if (!linked) {
+        return fail(linked.error());
+      }
+      if (*linked) {
+        continue;
+      }
     }
     auto blob = from.open_blob(it->digest);
     if (!blob) {

@@ -59,9 +59,16 @@ private:
   std::filesystem::path m_final_dir;
 };
 
+// link_when_possible: a blob file is hard-linked instead of copied when both
+// layouts share a file system and the kernel allows it (then read once to
+// check its digest). For content stores kiln reads back with digest checks,
+// such as the build cache; a user's copy of an image stays a copy.
+enum class BlobTransfer { copy, link_when_possible };
+
 // Copies every blob reachable from `top` that `to` lacks, children before
 // parents, checking each digest on the way.
-Result<void> copy_blobs(const Layout& from, const Layout& to, const Descriptor& top);
+Result<void> copy_blobs(const Layout& from, const Layout& to, const Descriptor& top,
+                        BlobTransfer transfer = BlobTransfer::copy);
 
 // The mtime written into archive members: SOURCE_DATE_EPOCH, else 0.
 int64_t archive_mtime();

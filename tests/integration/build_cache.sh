@@ -78,6 +78,9 @@ hashed_bytes() { sed -n 's/.* \([0-9]*\) bytes hashed$/\1/p' "$WORK/$1.log"; }
 build cold
 expect cold 1 "miss: FROM: not in the cache"
 expect cold 4 "miss: COPY src/: not in the cache"
+# The base's blobs enter the cache as hard links (same file system), not copies.
+base_layer=$("$KILN" inspect --raw manifest oci:"$WORK/bases":busybox | python3 -c 'import json,sys; print(json.load(sys.stdin)["layers"][0]["digest"].split(":")[1])')
+[ "$(stat -c %h "$CACHE/blobs/blobs/sha256/$base_layer")" -ge 2 ] || fail "the base layer was copied, not linked"
 build warm
 [ "$(cached_count warm)" = "13 13" ] || fail "no-op rebuild: $(cached_count warm) cached"
 [ "$(hashed_bytes warm)" = 0 ] || fail "no-op rebuild hashed $(hashed_bytes warm) bytes"
