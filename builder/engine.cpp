@@ -1319,8 +1319,7 @@ private:
                  content = hardlink_mark(entry, linked);
                  if (content.empty()) {
                    auto fd = open_entry(entry);
-                   uint64_t ignored = 0;
-                   auto digest = fd ? hash_file(fd->get(), ignored) : Result<oci::Digest>(fail(fd.error()));
+                   auto digest = fd ? oci::digest_of_fd(fd->get()) : Result<oci::Digest>(fail(fd.error()));
                    if (!digest) {
                      return fail(fmt::format("\"{}\": {}", plan->origins[i], digest.error()));
                    }

@@ -2,9 +2,7 @@
 
 #include <cerrno>
 #include <ctime>
-#include <vector>
 
-#include <unistd.h>
 
 #include <fmt/core.h>
 
@@ -39,30 +37,6 @@ Result<FileStat> stat_fd(int fd)
 }
 
 } // namespace
-
-// pread: the caller's offset is left alone.
-Result<oci::Digest> hash_file(int fd, uint64_t& bytes)
-{
-  oci::Hasher hasher;
-  std::vector<char> buffer(1 << 20);
-  off_t offset = 0;
-  for (;;) {
-    ssize_t n = ::pread(fd, buffer.data(), buffer.size(), offset);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      return fail(fmt::format("read: {}", errno_text(errno)));
-    }
-    if (n == 0) {
-      break;
-    }
-    hasher.update(buffer.data(), static_cast<size_t>(n));
-    offset += n;
-  }
-  bytes += static_cast<uint64_t>(offset);
-  return hasher.finish();
-}
 
 FileStat file_stat(const struct ::stat& st)
 {
@@ -129,7 +103,7 @@ Result<oci::Digest> StatCache::digest(const std::string& path, int fd)
   for (int attempt = 0; attempt < k_read_attempts; ++attempt) {
     int64_t started = now_ns();
     ++m_hashed;
-    auto digest = hash_file(fd, m_bytes);
+    auto digest = oci::digest_of_fd(fd, oci::Algorithm::sha256, &m_bytes);
     if (!digest) {
       return fail(digest.error());
     }

@@ -86,8 +86,4 @@ private:
 
 FileStat file_stat(const struct ::stat& st);
 
-// SHA-256 of what fd holds, read from offset 0 to its end; adds the bytes
-// read to `bytes`.
-Result<oci::Digest> hash_file(int fd, uint64_t& bytes);
-
 } // namespace kiln::builder

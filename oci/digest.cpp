@@ -1,5 +1,10 @@
 #include "oci/digest.hpp"
 
+#include <cerrno>
+#include <vector>
+
+#include <unistd.h>
+
 #include <openssl/evp.h>
 
 #include <fmt/core.h>
@@ -64,6 +69,31 @@ Digest Digest::of(std::string_view data, Algorithm algorithm)
 {
   Hasher hasher(algorithm);
   hasher.update(data);
+  return hasher.finish();
+}
+
+Result<Digest> digest_of_fd(int fd, Algorithm algorithm, uint64_t* bytes)
+{
+  Hasher hasher(algorithm);
+  std::vector<char> buffer(1 << 20);
+  off_t offset = 0;
+  for (;;) {
+    ssize_t n = ::pread(fd, buffer.data(), buffer.size(), offset);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      return fail(fmt::format("read: {}", errno_text(errno)));
+    }
+    if (n == 0) {
+      break;
+    }
+    hasher.update(buffer.data(), static_cast<size_t>(n));
+    offset += n;
+  }
+  if (bytes != nullptr) {
+    *bytes += static_cast<uint64_t>(offset);
+  }
   return hasher.finish();
 }
 

@@ -46,6 +46,10 @@ private:
   std::string m_hex;
 };
 
+// The digest of what fd holds, read with pread from offset 0 to its end
+// (the fd's offset is left alone); `bytes`, when given, receives the count.
+Result<Digest> digest_of_fd(int fd, Algorithm algorithm = Algorithm::sha256, uint64_t* bytes = nullptr);
+
 // A streaming hash over OpenSSL's EVP interface (which uses the CPU's SHA
 // extensions where it has them).
 class Hasher

@@ -435,13 +435,8 @@ Result<bool> link_blob(const Layout& from, const Layout& to, const Digest& diges
     return false;
   }
   Fd fd(::open(temp.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-  Hasher hasher(digest.algorithm());
-  std::vector<char> buffer(1 << 20);
-  ssize_t n = 0;
-  while (fd && (n = ::read(fd.get(), buffer.data(), buffer.size())) > 0) {
-    hasher.update(buffer.data(), static_cast<size_t>(n));
-  }
-  if (!fd || n < 0 || hasher.finish() != digest) {
+  auto linked = fd ? digest_of_fd(fd.get(), digest.algorithm()) : Result<Digest>(fail("open"));
+  if (!linked || *linked != digest) {
     ::unlink(temp.c_str());
     return fail(fmt::format("blob {}: its content does not match its digest", digest.short_str()));
   }

@@ -2,6 +2,11 @@
 
 #include "oci/digest.hpp"
 
+#include <cstdio>
+#include <string>
+
+#include <unistd.h>
+
 using namespace kiln::oci;
 
 TEST_CASE("sha256 of known inputs")
@@ -39,4 +44,24 @@ TEST_CASE("digest parsing validates algorithm and encoding")
   auto refused = Digest::parse_sha256(sha512.str());
   REQUIRE_FALSE(refused);
   CHECK(refused.error().find("only sha256") != std::string::npos);
+}
+
+TEST_CASE("the digest of a file descriptor reads it all and leaves its offset alone")
+{
+  FILE* file = std::tmpfile();
+  REQUIRE(file != nullptr);
+  std::string data(3 << 20, 'x'); // more than one read
+  data += "end";
+  REQUIRE(std::fwrite(data.data(), 1, data.size(), file) == data.size());
+  std::fflush(file);
+  int fd = ::fileno(file);
+  REQUIRE(::lseek(fd, 5, SEEK_SET) == 5);
+  uint64_t bytes = 10;
+  auto digest = digest_of_fd(fd, Algorithm::sha256, &bytes);
+  REQUIRE(digest);
+  CHECK(*digest == Digest::of(data));
+  CHECK(bytes == 10 + data.size());
+  CHECK(::lseek(fd, 0, SEEK_CUR) == 5);
+  std::fclose(file);
+  CHECK_FALSE(digest_of_fd(-1));
 }
