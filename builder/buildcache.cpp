@@ -91,6 +91,16 @@ std::optional<std::string> first_difference(const std::map<std::string, std::str
   return first;
 }
 
+// An entry file; nullopt when it is missing, unreadable or from another
+// kiln (a cache never fails a build for that).
+std::optional<CacheEntry> load_entry(const fs::path& file)
+{
+  auto text = read_file(file);
+  auto json = text ? oci::parse_json(*text, "cache entry") : Result<oci::Json>(fail(""));
+  auto entry = json ? CacheEntry::from_json(*json) : Result<CacheEntry>(fail(""));
+  return entry ? std::optional(std::move(*entry)) : std::nullopt;
+}
+
 int64_t mtime_ns_of(const fs::path& path)
 {
   struct stat st{};
@@ -338,12 +348,7 @@ fs::path BuildCache::entry_path(const oci::Digest& key, std::string_view suffix)
 std::optional<CacheEntry> BuildCache::find(const oci::Digest& key) const
 {
   fs::path file = entry_path(key, ".json");
-  auto text = read_file(file);
-  if (!text) {
-    return std::nullopt;
-  }
-  auto json = oci::parse_json(*text, "cache entry");
-  auto entry = json ? CacheEntry::from_json(*json) : Result<CacheEntry>(fail(""));
+  auto entry = load_entry(file);
   if (!entry || entry->key != key) {
     return std::nullopt;
   }
@@ -383,9 +388,7 @@ std::string BuildCache::explain_miss(const StepInputs& inputs, const SourceManif
       continue;
     }
     fs::path file = entry_path(*key, ".json");
-    auto text = read_file(file);
-    auto json = text ? oci::parse_json(*text, "cache entry") : Result<oci::Json>(fail(""));
-    auto entry = json ? CacheEntry::from_json(*json) : Result<CacheEntry>(fail(""));
+    auto entry = load_entry(file);
     if (!entry) {
       continue;
     }
@@ -434,9 +437,7 @@ std::vector<std::pair<CacheEntry, int64_t>> BuildCache::entries() const
     if (file.path().extension() != ".json") {
       continue;
     }
-    auto text = read_file(file.path());
-    auto json = text ? oci::parse_json(*text, "cache entry") : Result<oci::Json>(fail(""));
-    auto entry = json ? CacheEntry::from_json(*json) : Result<CacheEntry>(fail(""));
+    auto entry = load_entry(file.path());
     if (entry) {
       out.emplace_back(std::move(*entry), mtime_ns_of(file.path()) / 1'000'000'000);
     }
