@@ -78,19 +78,16 @@ struct StackLookup
   std::string content; // for regular files when asked
 };
 
-StackLookup look_up_on_disk(const std::vector<fs::path>& lowers, const std::string& path, bool read)
+// roots: the lower directories, open, top last.
+StackLookup look_up_in(const std::vector<Fd>& roots, const std::string& path, bool read)
 {
-  for (auto it = lowers.rbegin(); it != lowers.rend(); ++it) {
-    Fd root(::open(it->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!root) {
+  for (auto it = roots.rbegin(); it != roots.rend(); ++it) {
+    if (!*it) {
       continue;
     }
-    auto fd = open_in_root(root.get(), path, O_PATH | O_NOFOLLOW);
-    if (!fd) {
-      continue;
-    }
+    auto fd = open_in_root(it->get(), path, O_PATH | O_NOFOLLOW);
     struct stat st;
-    if (::fstat(fd->get(), &st) != 0) {
+    if (!fd || ::fstat(fd->get(), &st) != 0) {
       continue;
     }
     if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
@@ -98,26 +95,20 @@ StackLookup look_up_on_disk(const std::vector<fs::path>& lowers, const std::stri
     }
     StackLookup found{true, S_ISDIR(st.st_mode), {}};
     if (read && S_ISREG(st.st_mode)) {
-      found.content = read_in_root(root.get(), path).value_or("");
+      found.content = read_in_root(it->get(), path).value_or("");
     }
     return found;
   }
   return {};
 }
 
-// Whether path exists in the stack of lower directories (open fds, top
-// last), a whiteout in a higher one hiding it.
-bool exists_below(const std::vector<Fd>& lowers, const std::string& path)
+StackLookup look_up_on_disk(const std::vector<fs::path>& lowers, const std::string& path, bool read)
 {
-  for (auto it = lowers.rbegin(); it != lowers.rend(); ++it) {
-    auto fd = open_in_root(it->get(), path, O_PATH | O_NOFOLLOW);
-    struct stat st;
-    if (!fd || ::fstat(fd->get(), &st) != 0) {
-      continue;
-    }
-    return !(S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0));
+  std::vector<Fd> roots;
+  for (const auto& lower : lowers) {
+    roots.emplace_back(::open(lower.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   }
-  return false;
+  return look_up_in(roots, path, read);
 }
 
 std::string join_path(std::string_view dir, std::string_view path)
@@ -624,37 +615,66 @@ private:
     if (m_options.cache == CacheMode::use) {
       hit = m_cache->find(key);
     }
-    std::string reason;
-    if (hit) {
-      progress("--> CACHED");
-    } else {
-      reason = miss_reason(state.last, short_name(step), prepared.inputs,
-                           prepared.manifest ? &*prepared.manifest : nullptr);
-      progress(fmt::format("--> {}", reason));
-    }
+    const SourceManifest* manifest = prepared.manifest ? &*prepared.manifest : nullptr;
+    std::string reason = announce(hit.has_value(), state.last, short_name(step), prepared.inputs, manifest);
     std::string created;
     auto layer = run_step(state, step, prepared, hit ? &*hit : nullptr, created);
+    std::optional<CacheEntry> built;
     if (!hit) {
-      CacheEntry entry;
-      entry.key = key;
-      entry.inputs = prepared.inputs;
-      entry.created = created;
+      built.emplace();
+      built->key = key;
+      built->inputs = prepared.inputs;
+      built->created = created;
       if (layer) {
-        entry.layer = layer->descriptor;
-        entry.diff_id = layer->diff_id;
-        entry.blobs = {layer->descriptor.digest};
-        entry.dirs = {RootfsCache::layer_dir_name(layer->diff_id)};
+        built->layer = layer->descriptor;
+        built->diff_id = layer->diff_id;
+        built->blobs = {layer->descriptor.digest};
+        built->dirs = {RootfsCache::layer_dir_name(layer->diff_id)};
       }
-      if (auto stored = m_cache->store(entry, prepared.manifest ? &*prepared.manifest : nullptr); !stored) {
-        progress(fmt::format("warning: {}: not stored in the cache: {}", where(step), stored.error()));
+    }
+    conclude(state, key, built, manifest, reason,
+             {number, step.text, where(step), prepared.files_hashed, prepared.bytes_hashed}, started);
+  }
+
+  // Prints the cache's answer for a step: "--> CACHED", or the reason for
+  // the miss, which it returns ("" on a hit).
+  std::string announce(bool hit, CacheOutcome parent, const std::string& name, const StepInputs& inputs,
+                       const SourceManifest* manifest)
+  {
+    if (hit) {
+      progress("--> CACHED");
+      return "";
+    }
+    std::string reason = miss_reason(parent, name, inputs, manifest);
+    progress(fmt::format("--> {}", reason));
+    return reason;
+  }
+
+  struct LogLine
+  {
+    std::string number;   // "STAGE/STEP"
+    std::string text;     // the instruction
+    std::string location; // FILE:LINE
+    uint64_t files_hashed = 0;
+    uint64_t bytes_hashed = 0;
+  };
+
+  // After a step: a built one (`built`) is stored and its time printed;
+  // every one is counted and logged, and the stage remembers how it fared.
+  void conclude(StageState& state, const oci::Digest& key, const std::optional<CacheEntry>& built,
+                const SourceManifest* manifest, const std::string& reason, const LogLine& line,
+                std::chrono::steady_clock::time_point started)
+  {
+    if (built) {
+      if (auto stored = m_cache->store(*built, manifest); !stored) {
+        progress(fmt::format("warning: {}: not stored in the cache: {}", line.location, stored.error()));
       }
       progress_time(started);
     }
-    state.last = outcome(hit.has_value(), reason);
+    state.last = outcome(!built, reason);
     ++m_steps;
-    m_cached += hit ? 1 : 0;
-    log_decision(number, step.text, where(step), key, hit.has_value(), reason, prepared.files_hashed,
-                 prepared.bytes_hashed, started);
+    m_cached += built ? 0 : 1;
+    log_decision(line, key, !built, reason, started);
   }
 
   static constexpr std::string_view k_not_cached = "not in the cache";
@@ -678,27 +698,26 @@ private:
                : reason.ends_with(k_not_cached) ? CacheOutcome::unknown : CacheOutcome::changed;
   }
 
-  void log_decision(const std::string& number, const std::string& text, const std::string& location,
-                    const oci::Digest& key, bool hit, const std::string& reason, uint64_t files, uint64_t bytes,
+  void log_decision(const LogLine& line, const oci::Digest& key, bool hit, const std::string& reason,
                     std::chrono::steady_clock::time_point started)
   {
     if (!m_options.cache_log) {
       return;
     }
     std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
-    oci::Json line{{"step", number},
-                   {"location", location},
-                   {"instruction", text},
+    oci::Json json{{"step", line.number},
+                   {"location", line.location},
+                   {"instruction", line.text},
                    {"key", key.str()},
                    {"decision", hit ? "hit" : "miss"},
-                   {"files_hashed", files},
-                   {"bytes_hashed", bytes},
+                   {"files_hashed", line.files_hashed},
+                   {"bytes_hashed", line.bytes_hashed},
                    {"seconds", static_cast<double>(static_cast<int64_t>(elapsed.count() * 1000)) / 1000}};
     if (!hit) {
-      line["reason"] = reason;
+      json["reason"] = reason;
     }
     std::lock_guard lock(m_mutex);
-    m_log.push_back(line.dump());
+    m_log.push_back(json.dump());
   }
 
   void write_cache_log() noexcept
@@ -845,32 +864,21 @@ private:
       std::error_code ec;
       bool hit = m_options.cache == CacheMode::use && fs::is_directory(m_rootfs->dir() / chain, ec) &&
                  m_cache->find(key).has_value();
-      std::string reason;
-      if (hit) {
-        progress("--> CACHED");
-      } else {
-        reason = miss_reason(CacheOutcome::unknown, "FROM", inputs, nullptr);
-        progress(fmt::format("--> {}", reason));
-      }
+      std::string reason = announce(hit, CacheOutcome::unknown, "FROM", inputs, nullptr);
       state.lowers = {must(m_rootfs->ensure(*m_work, state.layers, state.config.diff_ids, warner()), context)};
+      std::optional<CacheEntry> built;
       if (!hit) {
-        CacheEntry entry;
-        entry.key = key;
-        entry.inputs = inputs;
-        entry.blobs = {image.descriptor.digest, image.manifest.config.digest};
+        built.emplace();
+        built->key = key;
+        built->inputs = inputs;
+        built->blobs = {image.descriptor.digest, image.manifest.config.digest};
         for (const auto& layer : state.layers) {
-          entry.blobs.push_back(layer.digest);
+          built->blobs.push_back(layer.digest);
         }
-        entry.dirs = {chain};
-        if (auto stored = m_cache->store(entry); !stored) {
-          progress(fmt::format("warning: {}: not stored in the cache: {}", context, stored.error()));
-        }
-        progress_time(started);
+        built->dirs = {chain};
       }
-      state.last = outcome(hit, reason);
-      ++m_steps;
-      m_cached += hit ? 1 : 0;
-      log_decision(fmt::format("{}/1", number), inputs.summary, inputs.location, key, hit, reason, 0, 0, started);
+      conclude(state, key, built, nullptr, reason, {fmt::format("{}/1", number), inputs.summary, inputs.location},
+               started);
       state.annotations[std::string(oci::k_annotation_base_name)] = stage.base.image;
       state.annotations[std::string(oci::k_annotation_base_digest)] = image.descriptor.digest.str();
       // Triggers run in this stage and are not passed on (Docker).
@@ -1634,7 +1642,7 @@ private:
       oci::LayerItemSource source = [&](const oci::LayerItemVisitor& emit) {
         return oci::walk_tree_ordered(upper_fd.get(), oci::WalkMode::overlay_upper, [&](oci::LayerItem item) {
           const auto* deletion = std::get_if<oci::Deletion>(&item);
-          if (deletion != nullptr && !deletion->path.empty() && !exists_below(lower_fds, deletion->path)) {
+          if (deletion != nullptr && !deletion->path.empty() && !look_up_in(lower_fds, deletion->path, false).exists) {
             return Result<void>();
           }
           return emit(std::move(item));
