@@ -6,6 +6,7 @@
 #include "base/error.hpp"
 #include "base/strings.hpp"
 #include "builder/cacheadmin.hpp"
+#include "builder/flags.hpp"
 #include "builder/rootfs.hpp"
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
@@ -51,24 +52,22 @@ std::optional<uint64_t> parse_size(std::string_view text)
   return std::nullopt;
 }
 
-// "7d", "12h", "30m", "90s", "2w": seconds.
+// "7d", "2w", and Go's durations as Docker's --filter until= takes them
+// ("12h", "30m", "1h30m"): seconds.
 std::optional<int64_t> parse_age(std::string_view text)
 {
-  if (text.size() < 2) {
+  if (text.size() >= 2 && (text.back() == 'd' || text.back() == 'w')) {
+    auto value = parse_u64(text.substr(0, text.size() - 1));
+    if (!value) {
+      return std::nullopt;
+    }
+    return static_cast<int64_t>(*value) * (text.back() == 'd' ? 86400 : 7 * 86400);
+  }
+  auto ns = builder::parse_go_duration(text);
+  if (!ns || *ns < 0) {
     return std::nullopt;
   }
-  auto value = parse_u64(text.substr(0, text.size() - 1));
-  if (!value) {
-    return std::nullopt;
-  }
-  switch (text.back()) {
-  case 's': return static_cast<int64_t>(*value);
-  case 'm': return static_cast<int64_t>(*value) * 60;
-  case 'h': return static_cast<int64_t>(*value) * 3600;
-  case 'd': return static_cast<int64_t>(*value) * 86400;
-  case 'w': return static_cast<int64_t>(*value) * 7 * 86400;
-  default: return std::nullopt;
-  }
+  return *ns / 1'000'000'000;
 }
 
 std::string age(int64_t seconds)
