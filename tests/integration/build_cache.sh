@@ -234,6 +234,9 @@ mkdir -p "$CACHE/tmp/build-left-behind"
 grep -q '^removed 12 entries, kept 0' prune.txt || { cat prune.txt; fail "prune --all"; }
 [ -z "$(ls "$CACHE/blobs/blobs/sha256")" ] || fail "prune --all left blobs"
 expect_error "cache prune: --max-size \"ten\"" "$KILN" cache prune --cache-dir "$CACHE" --max-size ten
+expect_error "cache prune: --older-than \"3x\"" "$KILN" cache prune --cache-dir "$CACHE" --older-than 3x
+expect_error "cache ls: \"$WORK/ctx\" holds no kiln build cache" "$KILN" cache ls --cache-dir "$WORK/ctx"
+"$KILN" cache prune --cache-dir "$CACHE" --older-than 1h30m > prune.txt || fail "cache prune --older-than 1h30m"
 build after-prune
 [ "$(cat after-prune.digest)" = "$(cat again.digest)" ] || fail "a build after prune gave another image"
 "$KILN" cache prune --cache-dir "$CACHE" --max-size 1 > prune.txt || fail "cache prune --max-size"
