@@ -97,14 +97,15 @@ struct Walked
   std::vector<oci::LayerEntry> entries; // paths relative to the source root
 };
 
-// Every entry under `dir` (relative to the source root), paths relative to the root.
-Result<std::vector<oci::LayerEntry>> walk_below(int root_fd, const std::string& dir)
+// Every entry under `dir` (relative to the source root), paths relative to
+// the root; with `only`, just dir's child of that name and what is under it.
+Result<std::vector<oci::LayerEntry>> walk_below(int root_fd, const std::string& dir, const std::string& only)
 {
   auto fd = dir.empty() ? Result<Fd>(Fd(::dup(root_fd))) : open_in_root(root_fd, dir, O_RDONLY | O_DIRECTORY);
   if (!fd) {
     return fail(fd.error());
   }
-  auto walked = oci::walk_tree(fd->get());
+  auto walked = oci::walk_tree(fd->get(), oci::WalkMode::plain, only);
   if (!walked) {
     return fail(walked.error());
   }
@@ -201,8 +202,11 @@ Result<CopyPlan> plan_copy(int root_fd, const fs::path& root, SourceKind kind, c
     auto kept = [&](const std::string& path) {
       return kept_from.empty() ? path : path.substr(std::min(path.size(), kept_from.size() + 1));
     };
-    // The directory to walk: the literal part of the pattern before any glob.
+    // The directory to walk: the literal part of the pattern before any
+    // glob; a literal source walks only itself (`COPY --from=build
+    // /usr/bin/app` reads one file, not /usr/bin).
     std::string walk_dir;
+    std::string only;
     for (auto part : split(source, '/')) {
       if (has_glob(part)) {
         break;
@@ -211,8 +215,9 @@ Result<CopyPlan> plan_copy(int root_fd, const fs::path& root, SourceKind kind, c
     }
     if (!has_glob(source)) {
       walk_dir = parent_of(source);
+      only = base_of(source);
     }
-    auto entries = walk_below(root_fd, walk_dir);
+    auto entries = walk_below(root_fd, walk_dir, only);
     if (!entries) {
       return fail(fmt::format("COPY source \"{}\": {}", raw_source, entries.error()));
     }

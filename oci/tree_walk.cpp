@@ -77,6 +77,7 @@ struct Walker
   std::shared_ptr<const Fd> root;
   WalkMode mode;
   const LayerItemVisitor& visit;
+  std::string only; // the root's one child to walk, or empty for all
 
   // Extended attributes of dir_fd/name without following a final symlink:
   // listxattrat, or the l*xattr calls through /proc/self/fd, keep the walk
@@ -166,7 +167,8 @@ struct Walker
 
   Result<void> walk(int dir_fd, const std::string& prefix, Opaque opaque)
   {
-    auto listed = list_directory(dir_fd);
+    bool one = prefix.empty() && !only.empty();
+    auto listed = one ? Result<std::vector<std::string>>(std::vector<std::string>{only}) : list_directory(dir_fd);
     if (!listed) {
       return fail(fmt::format("read directory \"{}\": {}", prefix.empty() ? "." : prefix, listed.error()));
     }
@@ -175,6 +177,9 @@ struct Walker
     for (auto& name : *listed) {
       Child child;
       if (::fstatat(dir_fd, name.c_str(), &child.st, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (one && errno == ENOENT) {
+          continue;
+        }
         return fail(fmt::format("stat \"{}\": {}", join(prefix, name), errno_text(errno)));
       }
       if (S_ISSOCK(child.st.st_mode)) {
@@ -195,7 +200,7 @@ struct Walker
     }
     listed->clear();
     listed->shrink_to_fit();
-    if (opaque == Opaque::yes) {
+    if (opaque == Opaque::yes && !one) {
       children.push_back({".wh..wh..opq", {}, Role::opaque, {}});
     }
     std::sort(children.begin(), children.end(), [](const Child& a, const Child& b) { return a.key < b.key; });
@@ -299,22 +304,30 @@ struct Walker
   }
 };
 
-} // namespace
-
-Result<void> walk_tree_ordered(int dir_fd, WalkMode mode, const LayerItemVisitor& visit)
+Result<void> walk_from(int dir_fd, WalkMode mode, const std::string& only, const LayerItemVisitor& visit)
 {
+  if (only.find('/') != std::string::npos) {
+    return fail(fmt::format("walk directory: \"{}\" is not a name", only));
+  }
   int copy = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
   if (copy < 0) {
     return fail(fmt::format("walk directory: {}", errno_text(errno)));
   }
-  Walker walker{std::make_shared<const Fd>(copy), mode, visit};
+  Walker walker{std::make_shared<const Fd>(copy), mode, visit, only};
   return walker.walk(walker.root->get(), "", Walker::Opaque::no);
 }
 
-Result<WalkResult> walk_tree(int dir_fd, WalkMode mode)
+} // namespace
+
+Result<void> walk_tree_ordered(int dir_fd, WalkMode mode, const LayerItemVisitor& visit)
+{
+  return walk_from(dir_fd, mode, {}, visit);
+}
+
+Result<WalkResult> walk_tree(int dir_fd, WalkMode mode, const std::string& only)
 {
   WalkResult result;
-  auto walked = walk_tree_ordered(dir_fd, mode, [&](LayerItem item) -> Result<void> {
+  auto walked = walk_from(dir_fd, mode, only, [&](LayerItem item) -> Result<void> {
     if (auto* entry = std::get_if<LayerEntry>(&item)) {
       result.entries.push_back(std::move(*entry));
     } else {

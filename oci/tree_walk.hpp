@@ -36,8 +36,11 @@ struct WalkResult
 Result<void> walk_tree_ordered(int dir_fd, WalkMode mode, const LayerItemVisitor& visit);
 
 // The same walk collected into lists (in layer order), for callers that need
-// the whole tree at once.
-Result<WalkResult> walk_tree(int dir_fd, WalkMode mode = WalkMode::plain);
+// the whole tree at once. With `only`, the walk covers one child of dir_fd
+// by that name (no "/"): the child itself and, for a directory, everything
+// under it, without listing or statting its siblings; nothing when there is
+// no such child.
+Result<WalkResult> walk_tree(int dir_fd, WalkMode mode = WalkMode::plain, const std::string& only = {});
 
 // The same for a path (opened O_DIRECTORY | O_NOFOLLOW).
 Result<WalkResult> walk_tree(const std::string& dir, WalkMode mode = WalkMode::plain);

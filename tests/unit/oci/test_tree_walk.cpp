@@ -256,3 +256,31 @@ TEST_CASE("the ordered writer refuses items out of layer order or listed twice")
   REQUIRE(r);
   CHECK(r->entries == 0);
 }
+
+TEST_CASE("a walk of one named child covers that child and its tree, not its siblings")
+{
+  TempDir dir(fs::temp_directory_path());
+  const fs::path& root = dir.path();
+  fs::create_directories(root / "a");
+  write_text(root / "a" / "x", "x");
+  fs::create_directories(root / "b" / "z");
+  write_text(root / "b" / "y", "y");
+  write_text(root / "b" / "z" / "w", "w");
+  write_text(root / "b.txt", "t");
+  Fd fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  REQUIRE(fd);
+  auto paths_of = [&](const std::string& only) {
+    auto walked = walk_tree(fd.get(), WalkMode::plain, only);
+    REQUIRE_MESSAGE(walked, (walked ? "" : walked.error()));
+    std::vector<std::string> paths;
+    for (const auto& entry : walked->entries) {
+      paths.push_back(entry.path);
+    }
+    return paths;
+  };
+  CHECK(paths_of("b") == std::vector<std::string>{"b", "b/y", "b/z", "b/z/w"});
+  CHECK(paths_of("b.txt") == std::vector<std::string>{"b.txt"});
+  CHECK(paths_of("missing").empty());
+  CHECK(paths_of("").size() == 7);
+  CHECK_FALSE(walk_tree(fd.get(), WalkMode::plain, "b/z"));
+}
