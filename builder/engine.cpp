@@ -29,6 +29,7 @@
 #include "builder/modeljson.hpp"
 #include "builder/nsexec.hpp"
 #include "builder/parser.hpp"
+#include "builder/prefetch.hpp"
 #include "builder/rootfs.hpp"
 #include "builder/rootpath.hpp"
 #include "builder/statcache.hpp"
@@ -200,6 +201,7 @@ public:
 
   ~Engine()
   {
+    m_prefetch.stop();
     write_cache_log(); // a failed build's decisions too
     if (m_scratch) {
       (void)remove_tree(m_scratch->path(), m_map);
@@ -267,6 +269,7 @@ public:
         numbered.emplace_back(&stage, numbered.size() + 1);
       }
     }
+    prefetch_bases(numbered);
     if (m_options.jobs <= 1) {
       for (const auto& [stage, number] : numbered) {
         build_stage(*stage, number, needed);
@@ -587,7 +590,7 @@ private:
           }
         }
       } else if (step.from_image) {
-        prepared.image = fetch_image(*step.from_image, fmt::format("{}: COPY --from", where(step)));
+        prepared.image = fetch_image(*step.from_image, fmt::format("{}: COPY --from", where(step)), reporter());
         inputs.from.push_back(prepared.image->descriptor.digest.str());
       } else {
         fs::path spool = m_scratch->path() / fmt::format("spool-{}", m_step_dirs++);
@@ -774,8 +777,10 @@ private:
   // Decides whether an external image may be used, before anything of it
   // is extracted: the trust policy when there is one, else only
   // --insecure-allow-unverified-base lets an unverified image through.
+  using Report = std::function<void(const std::string&)>;
+
   void check_base(const std::string& text, const oci::ImageReference& reference, oci::ImageSource& source,
-                  const std::string& context)
+                  const std::string& context, const Report& report)
   {
     std::unique_lock lock(m_mutex);
     if (!m_policy_loaded) {
@@ -785,8 +790,8 @@ private:
     const oci::Digest& digest = source.top().digest;
     if (!m_policy) {
       if (m_options.trust == BaseTrust::insecure_allow_unverified) {
-        progress(fmt::format("warning: {} {}: using an unverified base (--insecure-allow-unverified-base)", context,
-                             text));
+        report(fmt::format("warning: {} {}: using an unverified base (--insecure-allow-unverified-base)", context,
+                           text));
         return;
       }
       throw Error(fmt::format("{} {} ({}): refused, its signature was not verified (no trust policy: see "
@@ -799,19 +804,88 @@ private:
       throw Error(fmt::format("{} {} ({}): refused by {} (scope \"{}\"): {}", context, text, digest.short_str(),
                               m_policy->file.string(), decision.scope, decision.reason));
     }
-    progress(fmt::format("{} {}: verified {} ({})", context, text, digest.short_str(), decision.reason));
+    report(fmt::format("{} {}: verified {} ({})", context, text, digest.short_str(), decision.reason));
   }
 
   // Brings an external image into the work layout after the trust check;
   // the digest checked is the one used (the tag is never resolved again).
-  oci::Image fetch_image(const std::string& text, const std::string& context)
+  oci::Image fetch_image(const std::string& text, const std::string& context, const Report& report)
   {
     auto reference = must(oci::ImageReference::parse(text), context);
     auto source = must(oci::ImageSource::open(reference), context);
-    check_base(text, reference, source, context);
+    check_base(text, reference, source, context, report);
     auto image = must(oci::load_image(source.layout(), source.top(), m_options.platform), context);
     must(oci::copy_blobs(source.layout(), *m_work, image.descriptor, oci::BlobTransfer::link_when_possible), context);
     return image;
+  }
+
+  // FROM is a cache step too: found when its chain is already extracted;
+  // its parent names the reference, so a moved tag explains a miss.
+  StepInputs from_inputs(const Stage& stage, const oci::Image& image) const
+  {
+    StepInputs inputs;
+    inputs.kind = "FROM";
+    inputs.platform = m_options.platform.str();
+    inputs.parent = oci::Digest::of(fmt::format("FROM\n{}\n{}", stage.base.image, inputs.platform)).hex();
+    inputs.instruction = oci::Json{{"manifest", image.descriptor.digest.str()}};
+    inputs.location = fmt::format("{}:{}", stage.source.file, stage.source.line);
+    inputs.summary = "FROM " + stage.base.image;
+    return inputs;
+  }
+
+  // A stage's image base: trust-checked, its blobs in the work layout, its
+  // chain extracted; `hit` when the chain and the FROM's cache entry were
+  // there before.
+  struct FetchedBase
+  {
+    oci::Image image;
+    bool hit = false;
+    fs::path lower;
+  };
+
+  FetchedBase fetch_base(const Stage& stage, const Report& report)
+  {
+    std::string context = fmt::format("{}:{}: FROM", stage.source.file, stage.source.line);
+    FetchedBase fetched;
+    fetched.image = fetch_image(stage.base.image, context, report);
+    const oci::Image& image = fetched.image;
+    std::error_code ec;
+    fetched.hit = m_options.cache == CacheMode::use &&
+                  fs::is_directory(m_rootfs->dir() / chain_id(image.config.diff_ids).hex(), ec) &&
+                  m_cache->find(from_inputs(stage, image).key()).has_value();
+    fetched.lower = must(m_rootfs->ensure(*m_work, image.manifest.layers, image.config.diff_ids,
+                                          [&](const std::string& line) { report("warning: " + line); }),
+                         context);
+    return fetched;
+  }
+
+  // The image bases of stages that do not start at once are fetched and
+  // extracted ahead, while earlier stages build (see prefetch.hpp); each
+  // reference once, since a later stage on the same base finds its chain.
+  // The messages wait for the stage's FROM.
+  struct PrefetchedBase
+  {
+    FetchedBase base;
+    std::vector<std::string> messages;
+  };
+
+  void prefetch_bases(const std::vector<std::pair<const Stage*, size_t>>& numbered)
+  {
+    std::set<std::string> seen;
+    size_t at_once = 0;
+    for (const auto& [stage, number] : numbered) {
+      bool starts_now = at_once < std::max(1u, m_options.jobs) && dependencies(*stage).empty();
+      at_once += starts_now ? 1 : 0;
+      if (stage->base.kind != StageBase::Kind::image || !seen.insert(stage->base.image).second || starts_now) {
+        continue;
+      }
+      m_prefetch.add(stage->index, [this, stage = stage] {
+        PrefetchedBase ahead;
+        ahead.base = fetch_base(*stage, [&](const std::string& line) { ahead.messages.push_back(line); });
+        return ahead;
+      });
+    }
+    m_prefetch.start(10);
   }
 
   StageState start_stage(const Stage& stage, size_t number, size_t total)
@@ -846,26 +920,25 @@ private:
     }
     case StageBase::Kind::image: {
       auto started = std::chrono::steady_clock::now();
-      oci::Image image = fetch_image(stage.base.image, context);
+      FetchedBase fetched;
+      if (auto ahead = m_prefetch.take(stage.index)) {
+        for (const auto& line : ahead->messages) {
+          progress(line);
+        }
+        fetched = std::move(ahead->base);
+      } else {
+        fetched = fetch_base(stage, reporter());
+      }
+      const oci::Image& image = fetched.image;
       state.base = image.descriptor.digest.str();
       state.config = image.config;
       state.layers = image.manifest.layers;
-      // FROM is a cache step too: found when its chain is already extracted;
-      // its parent names the reference, so a moved tag explains a miss.
-      StepInputs inputs;
-      inputs.kind = "FROM";
-      inputs.platform = m_options.platform.str();
-      inputs.parent = oci::Digest::of(fmt::format("FROM\n{}\n{}", stage.base.image, inputs.platform)).hex();
-      inputs.instruction = oci::Json{{"manifest", state.base}};
-      inputs.location = fmt::format("{}:{}", stage.source.file, stage.source.line);
-      inputs.summary = "FROM " + stage.base.image;
+      StepInputs inputs = from_inputs(stage, image);
       oci::Digest key = inputs.key();
       std::string chain = chain_id(state.config.diff_ids).hex();
-      std::error_code ec;
-      bool hit = m_options.cache == CacheMode::use && fs::is_directory(m_rootfs->dir() / chain, ec) &&
-                 m_cache->find(key).has_value();
+      bool hit = fetched.hit;
       std::string reason = announce(hit, CacheOutcome::unknown, "FROM", inputs, nullptr);
-      state.lowers = {must(m_rootfs->ensure(*m_work, state.layers, state.config.diff_ids, warner()), context)};
+      state.lowers = {fetched.lower};
       std::optional<CacheEntry> built;
       if (!hit) {
         built.emplace();
@@ -918,6 +991,11 @@ private:
   std::function<void(const std::string&)> warner() const
   {
     return [this](const std::string& line) { progress(fmt::format("warning: {}", line)); };
+  }
+
+  Report reporter() const
+  {
+    return [this](const std::string& line) { progress(line); };
   }
 
   // Applies the step: its config changes always (they are cheap and
@@ -1704,6 +1782,7 @@ private:
   std::mutex m_rootfs_mutex;
   std::optional<signer::Policy> m_policy;
   bool m_policy_loaded = false;
+  Prefetcher<PrefetchedBase> m_prefetch; // last: stopped before the rest goes
 };
 
 } // namespace

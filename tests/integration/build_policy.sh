@@ -40,6 +40,30 @@ expect_error "refused by" build by-other
 "$KILN" import -q base -t oci:"$WORK/bases":signed --label retagged=yes >/dev/null
 expect_error "refused by" build signed
 
+# A later stage's base is checked (and extracted) ahead, while the first
+# stage builds; its messages still come at its own FROM, and a refusal
+# stops the build there without extracting anything of it.
+for tag in first second; do
+  "$KILN" import -q base -t oci:"$WORK/bases":$tag --label $tag=yes >/dev/null
+  "$KILN" sign --key publisher.key oci:"$WORK/bases":$tag >/dev/null 2>&1 || fail "sign $tag"
+done
+two_stage() { # TAG of the second stage's base, then kiln's options
+  tag=$1
+  shift
+  mkdir -p "two-$tag"
+  printf 'FROM oci:%s/bases:first AS first\nRUN ["/bin/busybox", "sleep", "0.3"]\nFROM oci:%s/bases:%s\nCOPY --from=first /bin/busybox /copied\n' \
+    "$WORK" "$WORK" "$tag" > "two-$tag/Containerfile"
+  "$KILN" build "$@" --policy kiln.toml -t oci:"$WORK/out":"two-$tag" "two-$tag"
+}
+out=$(two_stage second 2>&1) || fail "two signed bases were refused: $out"
+echo "$out" | awk '/^\[2\/2\] STEP 1\// { at = NR } /bases:second: verified/ { v = NR } END { exit !(at && v > at) }' ||
+  fail "the second base's verification was not reported at its FROM: $out"
+chains_before=$(ls "$XDG_CACHE_HOME/kiln/rootfs/"*/ | grep -vc lock)
+expect_error "Containerfile:3: FROM oci:$WORK/bases:unsigned (sha256:" two_stage unsigned -q
+expect_error "refused by" two_stage unsigned -q
+[ "$(ls "$XDG_CACHE_HOME/kiln/rootfs/"*/ | grep -vc lock)" = "$chains_before" ] ||
+  fail "a refused base was extracted"
+
 # A scope that rejects, and insecure-accept-anything.
 cat > reject.toml <<POLICY
 [[trust]]
