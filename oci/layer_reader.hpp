@@ -36,8 +36,16 @@ public:
   // reported only after both digests matched (else an error naming them).
   Result<size_t> read(void* buffer, size_t size);
 
+  // For a caller that hashes the uncompressed stream itself, on another
+  // thread (hashing is a third of the reading's CPU time): read() then
+  // checks only the blob digest at the end, and the stream counts as
+  // verified only once check_diff_id() accepted the caller's digest.
+  void hash_output_elsewhere() { m_hash_output = false; }
+  Result<void> check_diff_id(const Digest& computed);
+
   Compression compression() const { return m_compression; }
-  // Known once the stream has been read to its end.
+  // Known once the stream has been read to its end (and, when hashed
+  // elsewhere, checked).
   const std::optional<Digest>& diff_id() const { return m_diff_id; }
   const std::optional<Digest>& blob_digest() const { return m_blob_digest; }
 
@@ -57,6 +65,7 @@ private:
   bool m_input_eof = false;
   bool m_detected = false;
   bool m_done = false;
+  bool m_hash_output = true;
   Hasher m_blob_hasher;
   Hasher m_diff_hasher;
   std::optional<Digest> m_diff_id;

@@ -14,6 +14,7 @@
 
 #include "base/fileio.hpp"
 #include "oci/layer_apply.hpp"
+#include "oci/layer_reader.hpp"
 #include "oci/layer_writer.hpp"
 #include "oci/tree_walk.hpp"
 #include "layer_fixtures.hpp"
@@ -322,6 +323,40 @@ TEST_CASE("corrupted and truncated streams fail with a clear error")
     REQUIRE_FALSE(wrong_blob);
     CHECK(wrong_blob.error().find("blob digest mismatch") != std::string::npos);
   }
+}
+
+TEST_CASE("a reader whose output is hashed elsewhere checks the blob digest itself and the diff_id it is given")
+{
+  LayerResult written;
+  auto bytes = layer({file("f", std::string(300000, 'x'))}, {}, Compression::gzip, &written);
+  auto read_all = [&](LayerReader& reader) -> Result<std::string> {
+    std::string out;
+    char buffer[65536];
+    for (;;) {
+      auto n = reader.read(buffer, sizeof(buffer));
+      if (!n) {
+        return fail(n.error());
+      }
+      if (*n == 0) {
+        return out;
+      }
+      out.append(buffer, *n);
+    }
+  };
+  LayerReader reader(memfd(bytes), "test-layer", {written.diff_id, written.digest});
+  reader.hash_output_elsewhere();
+  auto out = read_all(reader);
+  REQUIRE(out);
+  CHECK_FALSE(reader.diff_id()); // not verified until the caller's digest is checked
+  CHECK_FALSE(reader.check_diff_id(Digest::of("something else")));
+  CHECK(reader.check_diff_id(Digest::of(*out)));
+  CHECK(*reader.diff_id() == written.diff_id);
+
+  LayerReader wrong_blob(memfd(bytes), "test-layer", {std::nullopt, Digest::of("other")});
+  wrong_blob.hash_output_elsewhere();
+  auto refused = read_all(wrong_blob);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().find("blob digest mismatch") != std::string::npos);
 }
 
 TEST_CASE("member paths are cleaned lexically")
