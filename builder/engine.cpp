@@ -33,6 +33,7 @@
 #include "builder/rootfs.hpp"
 #include "builder/rootpath.hpp"
 #include "builder/statcache.hpp"
+#include "builder/upper.hpp"
 #include "builder/userdb.hpp"
 #include "oci/assemble.hpp"
 #include "oci/layer_apply.hpp"
@@ -68,48 +69,6 @@ void must(Result<void> result, std::string_view where)
 std::string where(const Step& step)
 {
   return fmt::format("{}:{}", step.source.file, step.source.line);
-}
-
-// A path in the stack of lower directories, top first; overlay whiteouts
-// (0/0 character devices) hide what is below them.
-struct StackLookup
-{
-  bool exists = false;
-  bool directory = false;
-  std::string content; // for regular files when asked
-};
-
-// roots: the lower directories, open, top last.
-StackLookup look_up_in(const std::vector<Fd>& roots, const std::string& path, bool read)
-{
-  for (auto it = roots.rbegin(); it != roots.rend(); ++it) {
-    if (!*it) {
-      continue;
-    }
-    auto fd = open_in_root(it->get(), path, O_PATH | O_NOFOLLOW);
-    struct stat st;
-    if (!fd || ::fstat(fd->get(), &st) != 0) {
-      continue;
-    }
-    if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
-      return {}; // a whiteout: deleted above the layers below
-    }
-    StackLookup found{true, S_ISDIR(st.st_mode), {}};
-    if (read && S_ISREG(st.st_mode)) {
-      found.content = read_in_root(it->get(), path).value_or("");
-    }
-    return found;
-  }
-  return {};
-}
-
-StackLookup look_up_on_disk(const std::vector<fs::path>& lowers, const std::string& path, bool read)
-{
-  std::vector<Fd> roots;
-  for (const auto& lower : lowers) {
-    roots.emplace_back(::open(lower.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  }
-  return look_up_in(roots, path, read);
 }
 
 std::string join_path(std::string_view dir, std::string_view path)
@@ -1713,20 +1672,9 @@ private:
       lower_fds.push_back(open_dir(lower, step));
     }
     // The upper dir streams into the layer writer in layer order (memory
-    // does not grow with the number of files). A whiteout or opaque marker
-    // is kept only where something exists below it (fallback snapshots and
-    // fuse-overlayfs leave others).
+    // does not grow with the number of files).
     auto layer = write_in_namespace_maybe(step, [&](oci::Sink& sink, const oci::LayerWriteOptions& options) {
-      oci::LayerItemSource source = [&](const oci::LayerItemVisitor& emit) {
-        return oci::walk_tree_ordered(upper_fd.get(), oci::WalkMode::overlay_upper, [&](oci::LayerItem item) {
-          const auto* deletion = std::get_if<oci::Deletion>(&item);
-          if (deletion != nullptr && !deletion->path.empty() && !look_up_in(lower_fds, deletion->path, false).exists) {
-            return Result<void>();
-          }
-          return emit(std::move(item));
-        });
-      };
-      return oci::write_layer_ordered(source, options, sink);
+      return oci::write_layer_ordered(upper_layer_items(upper_fd.get(), lower_fds), options, sink);
     });
     if (!layer) {
       return std::nullopt; // the upper dir goes with the scratch directory

@@ -9,6 +9,7 @@
 #include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 namespace kiln::builder {
@@ -139,6 +140,38 @@ Result<std::string> read_in_root(int root_fd, std::string_view path)
 std::string fd_path(int fd)
 {
   return fmt::format("/proc/self/fd/{}", fd);
+}
+
+StackLookup look_up_in(const std::vector<Fd>& roots, const std::string& path, bool read)
+{
+  for (auto it = roots.rbegin(); it != roots.rend(); ++it) {
+    if (!*it) {
+      continue;
+    }
+    auto fd = open_in_root(it->get(), path, O_PATH | O_NOFOLLOW);
+    struct stat st;
+    if (!fd || ::fstat(fd->get(), &st) != 0) {
+      continue;
+    }
+    if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
+      return {}; // a whiteout: deleted above the layers below
+    }
+    StackLookup found{true, S_ISDIR(st.st_mode), {}};
+    if (read && S_ISREG(st.st_mode)) {
+      found.content = read_in_root(it->get(), path).value_or("");
+    }
+    return found;
+  }
+  return {};
+}
+
+StackLookup look_up_on_disk(const std::vector<std::filesystem::path>& lowers, const std::string& path, bool read)
+{
+  std::vector<Fd> roots;
+  for (const auto& lower : lowers) {
+    roots.emplace_back(::open(lower.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  }
+  return look_up_in(roots, path, read);
 }
 
 } // namespace kiln::builder

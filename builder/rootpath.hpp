@@ -7,6 +7,7 @@
 #include "base/fileio.hpp"
 #include "base/result.hpp"
 
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <sys/types.h>
@@ -40,5 +41,20 @@ std::string fd_path(int fd);
 
 // The components of path without "", "." and leading "/" ("a/b/c").
 std::string normalize_relative(std::string_view path);
+
+// A path in a stack of overlay lower directories: the topmost directory
+// that has it answers, and a whiteout (a 0/0 character device) there hides
+// what is below.
+struct StackLookup
+{
+  bool exists = false;
+  bool directory = false;
+  std::string content; // for regular files when asked
+};
+
+// roots: the lower directories, open, top last.
+StackLookup look_up_in(const std::vector<Fd>& roots, const std::string& path, bool read);
+// The same, opening the directories first.
+StackLookup look_up_on_disk(const std::vector<std::filesystem::path>& lowers, const std::string& path, bool read);
 
 } // namespace kiln::builder

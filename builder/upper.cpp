@@ -1,4 +1,6 @@
 #include "builder/upper.hpp"
+#include "builder/rootpath.hpp"
+#include "oci/tree_walk.hpp"
 
 #include "base/error.hpp"
 #include "base/fileio.hpp"
@@ -236,6 +238,19 @@ bool is_overlay_private_xattr(std::string_view name)
 {
   return starts_with(name, "trusted.overlay.") || starts_with(name, "user.overlay.") ||
          starts_with(name, "user.fuseoverlayfs.");
+}
+
+oci::LayerItemSource upper_layer_items(int upper_fd, const std::vector<Fd>& lowers)
+{
+  return [upper_fd, &lowers](const oci::LayerItemVisitor& emit) {
+    return oci::walk_tree_ordered(upper_fd, oci::WalkMode::overlay_upper, [&](oci::LayerItem item) {
+      const auto* deletion = std::get_if<oci::Deletion>(&item);
+      if (deletion != nullptr && !deletion->path.empty() && !look_up_in(lowers, deletion->path, false).exists) {
+        return Result<void>();
+      }
+      return emit(std::move(item));
+    });
+  };
 }
 
 } // namespace kiln::builder

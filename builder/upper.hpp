@@ -12,8 +12,10 @@
 // set to "y", or a `.wh..wh..opq` file (fuse-overlayfs adds a `.wh..opq`
 // 0/0 device) inside it.
 
+#include "base/fileio.hpp"
 #include "base/result.hpp"
 #include "builder/idmap.hpp"
+#include "oci/layer_writer.hpp"
 
 #include <cstdint>
 #include <filesystem>
@@ -51,6 +53,14 @@ Result<UpperChanges> scan_upper(const std::filesystem::path& upper, const IdMap&
 // translated with to_container (identity inside the user namespace).
 enum class IdView { host, container };
 Result<UpperChanges> scan_upper_here(int upper_fd, const IdMap& map, IdView view);
+
+// The layer items of an upper directory, in layer order, for
+// write_layer_ordered: a whiteout or opaque marker only where something
+// exists in the lower directories (`lowers`, open, top last) below it.
+// Kernel overlayfs writes none other, but fuse-overlayfs and the
+// copy-and-diff fallback can, and a layer should not carry deletions of
+// nothing.
+oci::LayerItemSource upper_layer_items(int upper_fd, const std::vector<Fd>& lowers);
 
 // True for the xattrs overlayfs and fuse-overlayfs keep for themselves
 // (trusted.overlay.*, user.overlay.*, user.fuseoverlayfs.*), which the layer

@@ -109,3 +109,56 @@ TEST_CASE("overlay's own xattrs are told apart")
   CHECK_FALSE(is_overlay_private_xattr("security.capability"));
   CHECK_FALSE(is_overlay_private_xattr("user.mime_type"));
 }
+
+TEST_CASE("a RUN layer keeps whiteouts and opaque markers only over something below")
+{
+  TempDir lower_dir(fs::temp_directory_path());
+  TempDir upper_dir(fs::temp_directory_path());
+  const fs::path& low = lower_dir.path();
+  const fs::path& up = upper_dir.path();
+  fs::create_directories(low / "etc");
+  fs::create_directories(low / "opt" / "old");
+  REQUIRE(write_file_atomic(low / "etc" / "gone", "x", Durable::no));
+  REQUIRE(write_file_atomic(low / "etc" / "stale", "x", Durable::no));
+
+  fs::create_directories(up / "etc");
+  REQUIRE(write_file_atomic(up / "etc" / "hosts", "x", Durable::no));
+  // Kernel overlayfs's 0/0 devices: one over a lower file, one over nothing.
+  bool devices = ::mknod((up / "etc" / "gone").c_str(), S_IFCHR | 0, makedev(0, 0)) == 0 &&
+                 ::mknod((up / "etc" / "never").c_str(), S_IFCHR | 0, makedev(0, 0)) == 0;
+  if (!devices) {
+    MESSAGE("skipped the 0/0 whiteouts: mknod refused here");
+  }
+  // fuse-overlayfs's .wh. files, likewise.
+  REQUIRE(write_file_atomic(up / "etc" / ".wh.stale", "", Durable::no));
+  REQUIRE(write_file_atomic(up / "etc" / ".wh.nothing", "", Durable::no));
+  // Opaque directories: one hiding lower contents, one new.
+  fs::create_directories(up / "opt");
+  fs::create_directories(up / "new");
+  for (const char* dir : {"opt", "new"}) {
+    REQUIRE(::setxattr((up / dir).c_str(), "user.overlay.opaque", "y", 1, 0) == 0);
+  }
+
+  Fd upper_fd(::open(up.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  std::vector<Fd> lowers;
+  lowers.emplace_back(::open(low.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  std::vector<std::string> items;
+  auto walked = upper_layer_items(upper_fd.get(), lowers)([&](oci::LayerItem item) -> Result<void> {
+    if (const auto* entry = std::get_if<oci::LayerEntry>(&item)) {
+      items.push_back(entry->path);
+    } else {
+      const auto& deletion = std::get<oci::Deletion>(item);
+      items.push_back((deletion.kind == oci::DeletionKind::opaque ? "opaque " : "delete ") + deletion.path);
+    }
+    return {};
+  });
+  REQUIRE_MESSAGE(walked, (walked ? "" : walked.error()));
+  std::vector<std::string> expected = {"etc", "delete etc/gone", "etc/hosts", "delete etc/stale", "new", "opt",
+                                       "opaque opt"};
+  if (!devices) {
+    expected.erase(std::find(expected.begin(), expected.end(), "delete etc/gone"));
+  }
+  std::sort(items.begin(), items.end());
+  std::sort(expected.begin(), expected.end());
+  CHECK(items == expected);
+}
