@@ -29,6 +29,15 @@ for u in $SANDBOX_USERS; do
   grep -q '^CapBnd:[[:space:]]*00000000a80425fb$' "$WORK/status" || { grep Cap "$WORK/status"; fail "$u: bounding set"; }
   ! run -- /bin/cat /proc/1/maps >/dev/null 2>&1 || fail "$u: the command can read PID 1's memory map"
 
+  # The rootfs overlay is volatile: the step's scratch upper dir is not
+  # synced to disk when the sandbox ends (nor by an fsync inside it).
+  run -- /bin/cat /proc/self/mountinfo >"$WORK/mountinfo" 2>"$WORK/driver"
+  if grep -q 'rootfs on overlayfs' "$WORK/driver"; then
+    grep ' / / ' "$WORK/mountinfo" | grep -q 'volatile' || { cat "$WORK/mountinfo"; fail "$u: rootfs overlay is not volatile"; }
+  else
+    echo "skipped the volatile check for $u: $(cat "$WORK/driver")"
+  fi
+
   # UTS and IPC namespaces.
   [ "$(run -- /bin/busybox hostname 2>/dev/null)" = kiln ] || fail "$u: hostname is not kiln"
   [ "$(run -- /bin/busybox readlink /proc/self/ns/ipc)" != "$(readlink /proc/self/ns/ipc)" ] ||
