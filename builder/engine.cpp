@@ -40,6 +40,7 @@
 #include "oci/layer_members.hpp"
 #include "oci/layer_writer.hpp"
 #include "oci/mediatype.hpp"
+#include "oci/tar_writer.hpp"
 #include "oci/transport.hpp"
 #include "oci/tree_walk.hpp"
 #include "signer/policy.hpp"
@@ -256,6 +257,7 @@ private:
   void build_stage(const Stage& stage, size_t number, size_t needed)
   {
     StageState state = start_stage(stage, number, needed);
+    m_prefetch.start(10);
     // The base's ONBUILD triggers run first, as Docker runs them.
     auto triggers = std::move(state.triggers);
     state.triggers.clear();
@@ -821,7 +823,8 @@ private:
   // The image bases of stages that do not start at once are fetched and
   // extracted ahead, while earlier stages build (see prefetch.hpp); each
   // reference once, since a later stage on the same base finds its chain.
-  // The messages wait for the stage's FROM.
+  // The messages wait for the stage's FROM. The work starts once a first
+  // stage has its base, so it does not slow that extraction down.
   struct PrefetchedBase
   {
     FetchedBase base;
@@ -844,7 +847,6 @@ private:
         return ahead;
       });
     }
-    m_prefetch.start(10);
   }
 
   StageState start_stage(const Stage& stage, size_t number, size_t total)
@@ -1271,12 +1273,13 @@ private:
         resolve_request(state, step, prepared.request); // not done for the key
       }
       SourceFiles files = source_files(step, prepared);
-      layer = write_in_namespace(step, [&](oci::Sink& sink,
-                                           const oci::LayerWriteOptions& options) -> Result<oci::LayerResult> {
+      layer = write_in_namespace(step, [&](oci::Sink& sink, const oci::LayerWriteOptions& options,
+                                           MemberList& members) -> Result<oci::LayerResult> {
         auto plan = plan_in(files, request);
         if (!plan) {
           return fail(plan.error());
         }
+        members = member_list(plan->entries);
         return oci::write_layer(std::move(plan->entries), {}, options, sink);
       });
     }
@@ -1405,15 +1408,54 @@ private:
 
   WrittenLayer write_here(std::vector<oci::LayerEntry> entries, const Step& step)
   {
+    MemberList members = member_list(entries);
     auto blob = must(m_work->new_blob(), where(step));
     auto written = must(oci::write_layer(std::move(entries), {}, layer_options(), blob), where(step));
-    return {must(blob.commit(written.media_type), where(step)), written.diff_id};
+    WrittenLayer layer{must(blob.commit(written.media_type), where(step)), written.diff_id};
+    remember_members(layer, members);
+    return layer;
   }
 
-  using LayerProducer = std::function<Result<oci::LayerResult>(oci::Sink&, const oci::LayerWriteOptions&)>;
+  // A layer's entries as its member index needs them (path, tar type): a
+  // layer kiln writes is indexed as it is written, so a later lookup in it
+  // (see look_up) need not read the blob back.
+  using MemberList = std::vector<std::pair<std::string, char>>;
+
+  static MemberList member_list(const std::vector<oci::LayerEntry>& entries)
+  {
+    MemberList members;
+    members.reserve(entries.size());
+    for (const auto& entry : entries) {
+      members.emplace_back(entry.path, oci::type_flag(entry.type));
+    }
+    return members;
+  }
+
+  void remember_members(const WrittenLayer& layer, const MemberList& members)
+  {
+    auto index = std::make_shared<MemberIndex>();
+    for (const auto& [path, type] : members) {
+      oci::LayerMember member;
+      member.path = path;
+      member.type = type;
+      (*index)[oci::clean_member_path(path)] = std::move(member);
+    }
+    std::lock_guard lock(m_index_mutex);
+    auto& slot = m_indexes[layer.diff_id.str()];
+    if (!slot) {
+      slot = std::move(index);
+    }
+  }
+
+  // Fills `members` when it knows them (a COPY's plan); a RUN's layer gets
+  // a lower directory instead.
+  using LayerProducer =
+    std::function<Result<oci::LayerResult>(oci::Sink&, const oci::LayerWriteOptions&, MemberList& members)>;
 
   // Writes a layer inside the user namespace (where files show their
-  // container owners); its bytes stream back into the work layout.
+  // container owners); its bytes stream back into the work layout, and
+  // the result and the member list come back as "DIFF_ID DIGEST TYPE",
+  // then "\0" and a type character and path per member.
   // nullopt: the layer holds no entry.
   std::optional<WrittenLayer> write_in_namespace_maybe(const Step& step, const LayerProducer& produce)
   {
@@ -1422,27 +1464,46 @@ private:
     auto result = stream_from_user_namespace(
       m_map,
       [&](oci::Sink& sink) -> Result<std::string> {
-        auto written = produce(sink, options);
+        MemberList members;
+        auto written = produce(sink, options, members);
         if (!written) {
           return fail(written.error());
         }
         if (written->entries == 0) {
           return std::string("empty");
         }
-        return fmt::format("{} {} {}", written->diff_id.str(), written->digest.str(), written->media_type);
+        std::string text =
+          fmt::format("{} {} {}", written->diff_id.str(), written->digest.str(), written->media_type);
+        for (const auto& [path, type] : members) {
+          text += '\0';
+          text += type;
+          text += path;
+        }
+        return text;
       },
       blob);
     std::string text = must(std::move(result), where(step));
     if (text == "empty") {
       return std::nullopt;
     }
-    auto parts = split(text, ' ');
+    auto records = split(text, '\0');
+    auto parts = split(records.at(0), ' ');
     if (parts.size() != 3) {
-      throw Error(fmt::format("{}: layer writer answered \"{}\"", where(step), text));
+      throw Error(fmt::format("{}: layer writer answered \"{}\"", where(step), records.at(0)));
     }
     auto digest = must(oci::Digest::parse(parts[1]), where(step));
     oci::Descriptor descriptor = must(blob.commit(parts[2], digest), where(step));
-    return WrittenLayer{descriptor, must(oci::Digest::parse(parts[0]), where(step))};
+    WrittenLayer layer{descriptor, must(oci::Digest::parse(parts[0]), where(step))};
+    MemberList members;
+    for (size_t i = 1; i < records.size(); ++i) {
+      if (!records[i].empty()) {
+        members.emplace_back(records[i].substr(1), records[i][0]);
+      }
+    }
+    if (!members.empty()) {
+      remember_members(layer, members);
+    }
+    return layer;
   }
 
   WrittenLayer write_in_namespace(const Step& step, const LayerProducer& produce)
@@ -1673,7 +1734,7 @@ private:
     }
     // The upper dir streams into the layer writer in layer order (memory
     // does not grow with the number of files).
-    auto layer = write_in_namespace_maybe(step, [&](oci::Sink& sink, const oci::LayerWriteOptions& options) {
+    auto layer = write_in_namespace_maybe(step, [&](oci::Sink& sink, const oci::LayerWriteOptions& options, MemberList&) {
       return oci::write_layer_ordered(upper_layer_items(upper_fd.get(), lower_fds), options, sink);
     });
     if (!layer) {

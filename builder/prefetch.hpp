@@ -51,12 +51,15 @@ public:
   void add(int key, std::function<T()> task) { m_slots[key].task = std::move(task); }
 
   // nice: added to the thread's nice value (Linux keeps one per thread),
-  // up to 19; children it forks and threads it starts inherit it.
+  // up to 19; children it forks and threads it starts inherit it. Only the
+  // first call starts the thread.
   void start(int nice)
   {
-    if (m_slots.empty()) {
+    std::lock_guard lock(m_mutex);
+    if (m_slots.empty() || m_started || m_stopping) {
       return;
     }
+    m_started = true;
     m_thread = std::thread([this, nice] {
       auto self = static_cast<id_t>(::syscall(SYS_gettid));
       errno = 0;
@@ -132,6 +135,7 @@ private:
   std::map<int, Slot> m_slots;
   std::mutex m_mutex;
   std::condition_variable m_changed;
+  bool m_started = false;
   bool m_stopping = false;
   std::thread m_thread;
 };

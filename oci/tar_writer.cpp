@@ -11,20 +11,6 @@ namespace {
 constexpr uint64_t k_max_octal_11 = 077777777777ULL; // size and mtime fields
 constexpr uint64_t k_max_octal_7 = 07777777ULL;      // mode, uid, gid fields
 
-char type_flag(EntryType type)
-{
-  switch (type) {
-  case EntryType::regular: return '0';
-  case EntryType::hardlink: return '1';
-  case EntryType::symlink: return '2';
-  case EntryType::char_device: return '3';
-  case EntryType::block_device: return '4';
-  case EntryType::directory: return '5';
-  case EntryType::fifo: return '6';
-  }
-  return '0';
-}
-
 void put_octal(char* field, size_t width, uint64_t value)
 {
   // width-1 zero-padded digits and a NUL, as GNU tar and Go's archive/tar do.
@@ -89,6 +75,20 @@ std::string_view base_name(std::string_view name)
 }
 
 } // namespace
+
+char type_flag(EntryType type)
+{
+  switch (type) {
+  case EntryType::regular: return '0';
+  case EntryType::hardlink: return '1';
+  case EntryType::symlink: return '2';
+  case EntryType::char_device: return '3';
+  case EntryType::block_device: return '4';
+  case EntryType::directory: return '5';
+  case EntryType::fifo: return '6';
+  }
+  return '0';
+}
 
 std::string tar_header(const LayerEntry& entry, std::string_view name, int64_t mtime)
 {

@@ -28,6 +28,9 @@ namespace kiln::oci {
 // hardlink, entry.hardlink_target is the link name.
 std::string tar_header(const LayerEntry& entry, std::string_view name, int64_t mtime);
 
+// The tar typeflag of an entry type ('0' file, '5' directory, ...).
+char type_flag(EntryType type);
+
 // Zero bytes needed to pad `size` bytes of data to the 512-byte block size.
 inline size_t tar_padding(uint64_t size)
 {

@@ -39,7 +39,11 @@ COPY src/ /out/src/
 FROM oci:$WORK/bases:busybox
 COPY --from=build --chown=65532:0 /out /app
 COPY --from=build /home/app/made-by-app /app/made-by-app
+# Destinations that are directories only in layers of this stage not yet on
+# disk (answered from the layers' member lists): both land inside.
+COPY --from=build /out/greeting /app/src
 COPY . /ctx/
+COPY src/app.py /ctx/src
 USER 65532
 WORKDIR /app/work
 ENV MODE=prod PATH=/app/bin:\$PATH
@@ -60,6 +64,7 @@ r=bundle/rootfs
 [ "$(cat $r/app/work/uid)" = 65532 ] || fail "numeric USER in RUN"
 [ "$(stat -c %u $r/app/work)" = 65532 ] || fail "WORKDIR created after USER is not the user's (BuildKit)"
 [ -f $r/app/src/app.py ] || fail "COPY src/"
+[ "$(cat $r/app/src/greeting)" = hello ] || fail "COPY --from into a directory of an earlier COPY"
 [ "$(cat $r/etc/keep)" = keep ] || fail "base file lost"
 [ "$(stat -c %a $r/tmp)" = 1777 ] || fail "/tmp mode"
 [ -f $r/ctx/src/app.py ] || fail "COPY . did not copy the context"
