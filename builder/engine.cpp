@@ -735,11 +735,12 @@ private:
     state.config.history.push_back(std::move(history));
   }
 
+  // Where a base's messages go: progress, or a prefetched base's list.
+  using Report = std::function<void(const std::string&)>;
+
   // Decides whether an external image may be used, before anything of it
   // is extracted: the trust policy when there is one, else only
   // --insecure-allow-unverified-base lets an unverified image through.
-  using Report = std::function<void(const std::string&)>;
-
   void check_base(const std::string& text, const oci::ImageReference& reference, oci::ImageSource& source,
                   const std::string& context, const Report& report)
   {
