@@ -781,6 +781,12 @@ private:
     return image;
   }
 
+  // "Containerfile:3: FROM", for the messages of a stage's base.
+  static std::string from_context(const Stage& stage)
+  {
+    return fmt::format("{}:{}: FROM", stage.source.file, stage.source.line);
+  }
+
   // FROM is a cache step too: found when its chain is already extracted;
   // its parent names the reference, so a moved tag explains a miss.
   StepInputs from_inputs(const Stage& stage, const oci::Image& image) const
@@ -807,7 +813,7 @@ private:
 
   FetchedBase fetch_base(const Stage& stage, const Report& report)
   {
-    std::string context = fmt::format("{}:{}: FROM", stage.source.file, stage.source.line);
+    std::string context = from_context(stage);
     FetchedBase fetched;
     fetched.image = fetch_image(stage.base.image, context, report);
     const oci::Image& image = fetched.image;
@@ -852,7 +858,7 @@ private:
 
   StageState start_stage(const Stage& stage, size_t number, size_t total)
   {
-    std::string context = fmt::format("{}:{}: FROM", stage.source.file, stage.source.line);
+    std::string context = from_context(stage);
     progress(fmt::format("[{}/{}] STEP 1/{}: FROM {}{}", number, total, stage.steps.size() + 1,
                          stage.base.kind == StageBase::Kind::scratch ? "scratch" : stage.base.image,
                          stage.name.empty() ? "" : " AS " + stage.name));

@@ -15,6 +15,41 @@
 using namespace kiln::builder;
 using namespace std::chrono_literals;
 
+namespace {
+
+// Holds a task on the background thread: it says when it has started and
+// runs on only once released (now, or from another thread after a delay).
+struct Hold
+{
+  std::promise<void> started;
+  std::future<void> started_future = started.get_future();
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::thread releaser;
+
+  void enter()
+  {
+    started.set_value();
+    released.wait();
+  }
+  void wait_started() { started_future.wait(); }
+  void release_after(std::chrono::milliseconds delay)
+  {
+    releaser = std::thread([this, delay] {
+      std::this_thread::sleep_for(delay);
+      release.set_value();
+    });
+  }
+  ~Hold()
+  {
+    if (releaser.joinable()) {
+      releaser.join();
+    }
+  }
+};
+
+} // namespace
+
 TEST_CASE("a prefetched result is taken once, a running task is waited for")
 {
   Prefetcher<std::string> prefetch;
@@ -23,12 +58,9 @@ TEST_CASE("a prefetched result is taken once, a running task is waited for")
     first_done.set_value();
     return std::string("one");
   });
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  std::promise<void> second_started;
+  Hold second;
   prefetch.add(2, [&] {
-    second_started.set_value();
-    released.wait();
+    second.enter();
     return std::string("two");
   });
   prefetch.start(0);
@@ -37,25 +69,18 @@ TEST_CASE("a prefetched result is taken once, a running task is waited for")
   CHECK_FALSE(prefetch.take(1)); // taken before
   CHECK_FALSE(prefetch.take(7)); // no such task
   // Task 2 is running: the taker waits for it.
-  second_started.get_future().wait();
-  std::thread releaser([&] {
-    std::this_thread::sleep_for(50ms);
-    release.set_value();
-  });
+  second.wait_started();
+  second.release_after(50ms);
   CHECK(prefetch.take(2) == std::optional<std::string>("two"));
-  releaser.join();
 }
 
 TEST_CASE("a task claimed before it starts never runs in the background")
 {
   Prefetcher<int> prefetch;
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  std::promise<void> started;
+  Hold first;
   std::atomic<int> runs = 0;
   prefetch.add(1, [&] {
-    started.set_value();
-    released.wait();
+    first.enter();
     return 1;
   });
   prefetch.add(2, [&] {
@@ -63,9 +88,9 @@ TEST_CASE("a task claimed before it starts never runs in the background")
     return 2;
   });
   prefetch.start(0);
-  started.get_future().wait();
+  first.wait_started();
   CHECK_FALSE(prefetch.take(2)); // claimed while task 1 holds the thread
-  release.set_value();
+  first.release.set_value();
   CHECK(prefetch.take(1) == std::optional<int>(1));
   prefetch.stop();
   CHECK(runs.load() == 0);
@@ -105,24 +130,17 @@ TEST_CASE("stopping drops tasks not started")
 {
   std::atomic<int> runs = 0;
   {
+    Hold first;
     Prefetcher<int> prefetch;
-    std::promise<void> release;
-    std::shared_future<void> released = release.get_future().share();
-    std::promise<void> started;
     prefetch.add(1, [&] {
-      started.set_value();
-      released.wait();
+      first.enter();
       return 1;
     });
     prefetch.add(2, [&] { return ++runs; });
     prefetch.start(0);
-    started.get_future().wait();
-    std::thread releaser([&] {
-      std::this_thread::sleep_for(20ms);
-      release.set_value();
-    });
+    first.wait_started();
+    first.release_after(20ms);
     prefetch.stop(); // waits for task 1, drops task 2
-    releaser.join();
   }
   CHECK(runs.load() == 0);
 }
