@@ -67,6 +67,46 @@ void must(Result<void> result, std::string_view where)
   }
 }
 
+// Under --jobs, "[N/M] " of the stage this thread builds: the lines of
+// stages built at once interleave, so each says its stage.
+thread_local std::string t_stage_label;
+
+// A RUN's output under --jobs: whole lines, each after its stage's label.
+class LabelledOutput
+{
+public:
+  using Output = std::function<void(OutputStream, std::string_view)>;
+  LabelledOutput(std::string label, Output out) : m_label(std::move(label)), m_out(std::move(out)) {}
+
+  void feed(OutputStream stream, std::string_view chunk)
+  {
+    std::string& partial = m_partial[stream == OutputStream::out ? 0 : 1];
+    partial.append(chunk);
+    size_t start = 0;
+    for (size_t end; (end = partial.find('\n', start)) != std::string::npos; start = end + 1) {
+      m_out(stream, m_label + partial.substr(start, end + 1 - start));
+    }
+    partial.erase(0, start);
+  }
+
+  // A last line without its newline.
+  void flush()
+  {
+    for (auto stream : {OutputStream::out, OutputStream::err}) {
+      std::string& partial = m_partial[stream == OutputStream::out ? 0 : 1];
+      if (!partial.empty()) {
+        m_out(stream, m_label + partial + "\n");
+        partial.clear();
+      }
+    }
+  }
+
+private:
+  std::string m_label;
+  Output m_out;
+  std::string m_partial[2];
+};
+
 std::string where(const Step& step)
 {
   return fmt::format("{}:{}", step.source.file, step.source.line);
@@ -323,6 +363,7 @@ private:
         ++running;
         threads.emplace_back([&, stage = stage, number = number] {
           std::exception_ptr error;
+          t_stage_label = fmt::format("[{}/{}] ", number, needed);
           try {
             build_stage(*stage, number, needed);
           } catch (...) {
@@ -353,7 +394,12 @@ private:
 
   void progress(std::string_view line) const
   {
-    if (m_options.progress) {
+    if (!m_options.progress) {
+      return;
+    }
+    if (!t_stage_label.empty() && !line.starts_with(t_stage_label)) {
+      m_options.progress(t_stage_label + std::string(line));
+    } else {
       m_options.progress(line);
     }
   }
@@ -1219,9 +1265,19 @@ private:
     std::lock_guard lock(m_rootfs_mutex);
     if (!m_overlay_view) {
       fs::path probe = m_scratch->path() / "view-probe";
-      m_overlay_view = m_rootfs->make_root_owned_dir(probe) &&
+      std::vector<fs::path> paths = lowers;
+      paths.push_back(probe);
+      auto anchor = PathAnchor::open(paths);
+      m_overlay_view = anchor && m_rootfs->make_root_owned_dir(probe) &&
                        run_in_namespace(m_map, [&]() -> Result<void> {
-                         auto fd = mount_overlay_view(lowers, probe);
+                         std::vector<fs::path> relative;
+                         for (const auto& lower : lowers) {
+                           relative.push_back((*anchor)(lower));
+                         }
+                         if (auto entered = anchor->enter(); !entered) {
+                           return entered;
+                         }
+                         auto fd = mount_overlay_view(relative, (*anchor)(probe));
                          return fd ? Result<void>() : fail(fd.error());
                        });
     }
@@ -1298,7 +1354,9 @@ private:
   struct SourceFiles
   {
     fs::path root;
-    std::vector<fs::path> view;
+    std::vector<fs::path> view; // named relative to the anchor, as the mount point is
+    fs::path mount_point;
+    std::optional<PathAnchor> anchor;
     Fd root_fd; // opened here, before the user namespace, when not a view
   };
 
@@ -1330,6 +1388,13 @@ private:
     if (!files.view.empty()) {
       files.root = m_scratch->path() / fmt::format("view-{}", m_step_dirs++);
       must(m_rootfs->make_root_owned_dir(files.root), where(step));
+      std::vector<fs::path> paths = files.view;
+      paths.push_back(files.root);
+      files.anchor = must(PathAnchor::open(paths), where(step));
+      for (auto& lower : files.view) {
+        lower = (*files.anchor)(lower);
+      }
+      files.mount_point = (*files.anchor)(files.root);
     } else {
       files.root_fd = open_dir(files.root, step);
     }
@@ -1341,7 +1406,10 @@ private:
   Result<CopyPlan> plan_in(SourceFiles& files, const CopyRequest& request) const
   {
     if (!files.view.empty()) {
-      auto mounted = mount_overlay_view(files.view, files.root);
+      if (auto entered = files.anchor->enter(); !entered) {
+        return fail(entered.error());
+      }
+      auto mounted = mount_overlay_view(files.view, files.mount_point);
       if (!mounted) {
         return fail(mounted.error());
       }
@@ -1677,9 +1745,20 @@ private:
         BindMount m;
         std::string source = mount.get("source").value_or("/");
         fs::path root = mount.from_stage ? stage_rootfs(*mount.from_stage, step) : m_options.context;
-        m.source = root / source.substr(source.find_first_not_of('/') == std::string::npos
-                                          ? source.size()
-                                          : source.find_first_not_of('/'));
+        // Resolved here, inside its root as a COPY source is: ".." and
+        // symlinks never lead out of the context or the stage's files.
+        // The sandbox mounts the path this resolved to, which holds no
+        // symlink and no "..".
+        Fd root_fd = open_dir(root, step);
+        auto fd = open_in_root(root_fd.get(), source, O_PATH);
+        std::error_code ec;
+        fs::path resolved = fd ? fs::read_symlink(fd_path(fd->get()), ec) : fs::path();
+        if (!fd || ec) {
+          throw Error(fmt::format("{}: RUN --mount=type=bind,source={}: {} (sources resolve inside {})",
+                                  where(step), source, fd ? ec.message() : fd.error(),
+                                  mount.from_stage ? "the stage's files" : "the context"));
+        }
+        m.source = resolved;
         m.target = absolute_workdir(state, target);
         m.access = mount.get("readwrite").value_or("false") == "true" ? Access::read_write : Access::read_only;
         mounts.emplace_back(m);
@@ -1718,13 +1797,22 @@ private:
     }
     options.network = network == "host" ? Network::host : Network::none;
     options.scratch_dir = m_scratch->path();
+    std::optional<LabelledOutput> labelled;
     options.output = m_options.output;
+    if (!t_stage_label.empty() && m_options.output) {
+      labelled.emplace(t_stage_label, m_options.output);
+      options.output = [&labelled](OutputStream stream, std::string_view chunk) { labelled->feed(stream, chunk); };
+    }
     options.notice = [this](std::string_view line) { progress(line); };
     options.cancel_fd = m_options.cancel_fd;
     materialise(state); // RUN sees the whole filesystem
     RootfsLayers layers{state.lowers};
     auto mounts = run_mounts(state, step);
-    auto result = must(builder::run(layers, command, env, User{state.config.config.user}, mounts, options), where(step));
+    auto ran = builder::run(layers, command, env, User{state.config.config.user}, mounts, options);
+    if (labelled) {
+      labelled->flush();
+    }
+    auto result = must(std::move(ran), where(step));
     if (!result.status.success()) {
       std::string tail;
       for (const auto& line : result.last_lines) {

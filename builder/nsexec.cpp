@@ -116,4 +116,57 @@ Result<void> run_in_namespace(const IdMap& map, const std::function<Result<void>
   return {};
 }
 
+Result<PathAnchor> PathAnchor::open(const std::vector<std::filesystem::path>& paths)
+{
+  std::filesystem::path common;
+  for (const auto& path : paths) {
+    auto absolute = std::filesystem::absolute(path).lexically_normal();
+    if (common.empty()) {
+      common = absolute;
+      continue;
+    }
+    std::filesystem::path shared;
+    for (auto a = common.begin(), b = absolute.begin(); a != common.end() && b != absolute.end() && *a == *b;
+         ++a, ++b) {
+      shared /= *a;
+    }
+    common = shared;
+  }
+  if (common.empty()) {
+    common = "/";
+  }
+  // The deepest existing directory: a path may be a file.
+  PathAnchor anchor;
+  for (;;) {
+    anchor.m_fd.reset(::open(common.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (anchor.m_fd || common == common.root_path() || errno != ENOTDIR) {
+      break;
+    }
+    common = common.parent_path();
+  }
+  if (!anchor.m_fd) {
+    return fail(fmt::format("open \"{}\": {}", common.string(), errno_text(errno)));
+  }
+  anchor.m_dir = common;
+  return anchor;
+}
+
+std::filesystem::path PathAnchor::operator()(const std::filesystem::path& path) const
+{
+  auto absolute = std::filesystem::absolute(path).lexically_normal();
+  auto relative = absolute.lexically_relative(m_dir);
+  if (relative.empty() || *relative.begin() == "..") {
+    return absolute;
+  }
+  return relative;
+}
+
+Result<void> PathAnchor::enter() const
+{
+  if (::fchdir(m_fd.get()) != 0) {
+    return fail(fmt::format("enter \"{}\": {}", m_dir.string(), errno_text(errno)));
+  }
+  return {};
+}
+
 } // namespace kiln::builder

@@ -3,6 +3,7 @@
 #include "base/error.hpp"
 #include "base/fileio.hpp"
 #include "base/strings.hpp"
+#include "builder/nsexec.hpp"
 #include "builder/outputtail.hpp"
 #include "builder/sandbox_init.hpp"
 
@@ -227,6 +228,44 @@ int namespace_flags(Network network)
   return flags;
 }
 
+// Names the plan's host paths relative to an anchor above them (see
+// PathAnchor): as root, container root may not search the directories
+// above kiln's cache, where the layers, the run dir and the cache mounts
+// are. A bind mount's source counts only when it lies below the anchor
+// anyway (another stage's files): the anchor must be a directory container
+// root can search, and above both a context and the cache there is often
+// none (/root).
+Result<PathAnchor> anchor_plan(detail::InitPlan& plan, const fs::path& run_dir)
+{
+  std::vector<fs::path> paths = plan.lower_dirs;
+  paths.push_back(run_dir);
+  for (const auto& mount : plan.mounts) {
+    if (const auto* cache = std::get_if<CacheMount>(&mount)) {
+      paths.push_back(cache->source);
+    }
+  }
+  auto anchor = PathAnchor::open(paths);
+  if (!anchor) {
+    return fail(fmt::format("sandbox: {}", anchor.error()));
+  }
+  plan.lower_shown = plan.lower_dirs;
+  for (auto& lower : plan.lower_dirs) {
+    lower = (*anchor)(lower);
+  }
+  plan.upper = (*anchor)(run_dir / "upper");
+  plan.work = (*anchor)(run_dir / "work");
+  plan.merged = (*anchor)(run_dir / "merged");
+  plan.secrets_staging = (*anchor)(run_dir / "secrets");
+  for (auto& mount : plan.mounts) {
+    if (auto* cache = std::get_if<CacheMount>(&mount)) {
+      cache->source = (*anchor)(cache->source);
+    } else if (auto* bind = std::get_if<BindMount>(&mount)) {
+      bind->source = (*anchor)(bind->source); // a stage's files are below it
+    }
+  }
+  return anchor;
+}
+
 } // namespace
 
 Result<RunResult> run(const RootfsLayers& layers, const Command& command, const Environment& env,
@@ -283,10 +322,6 @@ Result<RunResult> run(const RootfsLayers& layers, const Command& command, const 
     // overlayfs needs a lower layer; FROM scratch has none.
     plan.lower_dirs.push_back(*run_dir / "empty");
   }
-  plan.upper = *run_dir / "upper";
-  plan.work = *run_dir / "work";
-  plan.merged = *run_dir / "merged";
-  plan.secrets_staging = *run_dir / "secrets";
   plan.fuse_overlayfs = find_host_program("fuse-overlayfs").value_or(fs::path());
   plan.driver = options.driver;
   plan.argv = command.argv;
@@ -306,6 +341,10 @@ Result<RunResult> run(const RootfsLayers& layers, const Command& command, const 
   plan.stdin_mode = options.stdin_mode;
   plan.single_id = map.single_id();
   plan.root_host_uid = map.uids.to_host(0).value_or(0);
+  auto anchor = anchor_plan(plan, *run_dir);
+  if (!anchor) {
+    return tl::unexpected(anchor.error());
+  }
 
   auto report = make_pipe();
   auto out = make_pipe();
@@ -328,6 +367,12 @@ Result<RunResult> run(const RootfsLayers& layers, const Command& command, const 
     report->read.reset();
     out->read.reset();
     err->read.reset();
+    if (auto entered = anchor->enter(); !entered) {
+      detail::report(fds.report, 'E',
+                     fmt::format("{} (container root, host uid {}, must be able to search it)",
+                                 entered.error(), plan.root_host_uid));
+      return 1;
+    }
     if (::unshare(flags) != 0) {
       detail::report(fds.report, 'E',
                      fmt::format("unshare(mount, PID, IPC, UTS{} namespaces): {}",

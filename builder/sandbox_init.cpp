@@ -365,7 +365,13 @@ Result<void> Init::setup_mounts()
     if (const auto* bind = std::get_if<BindMount>(&mount)) {
       struct stat st;
       if (::stat(bind->source.c_str(), &st) != 0) {
-        return fail(fmt::format("bind mount \"{}\": {}", bind->source.string(), errno_text(errno)));
+        int err = errno;
+        return fail(fmt::format("bind mount \"{}\": {}{}", bind->source.string(), errno_text(err),
+                                err == EACCES
+                                    ? fmt::format(" (container root is host uid {}: it must be able to "
+                                                  "search the directories above it)",
+                                                  m_plan.root_host_uid)
+                                    : ""));
       }
       auto kind = S_ISDIR(st.st_mode) ? NodeKind::directory : NodeKind::file;
       TRY(mount_at(bind->source.c_str(), bind->target, kind, nullptr, MS_BIND | MS_REC, nullptr,
@@ -434,12 +440,12 @@ Result<void> Init::setup()
   }
   // A layer container root cannot reach is a setup problem, not a reason to
   // try the next rootfs driver.
-  for (const auto& lower : m_plan.lower_dirs) {
-    Fd fd(::open(lower.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  for (size_t i = 0; i < m_plan.lower_dirs.size(); ++i) {
+    Fd fd(::open(m_plan.lower_dirs[i].c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!fd) {
       return fail(fmt::format("layer directory \"{}\": {} inside the sandbox (container root is host uid {}; "
-                              "it and its parent directories must be searchable by that uid)",
-                              lower.string(), errno_text(errno), m_plan.root_host_uid));
+                              "it must be able to read the directory)",
+                              m_plan.lower_shown.at(i).string(), errno_text(errno), m_plan.root_host_uid));
     }
   }
   auto driver = mount_rootfs();

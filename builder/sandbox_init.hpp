@@ -15,7 +15,10 @@ namespace kiln::builder::detail {
 // are resolved there, while they still mean the host's files).
 struct InitPlan
 {
+  // Host paths are relative to the working directory PID 1 starts in
+  // where they lie below it (see PathAnchor in builder/nsexec.hpp).
   std::vector<std::filesystem::path> lower_dirs; // bottom first
+  std::vector<std::filesystem::path> lower_shown; // the same as the user knows them
   std::filesystem::path upper;
   std::filesystem::path work;
   std::filesystem::path merged;

@@ -195,7 +195,7 @@ done
 mkdir -p jobs
 cat > jobs/Containerfile <<CONTAINERFILE
 FROM oci:$WORK/bases:busybox AS a
-RUN --mount=type=cache,target=/c,id=rendezvous sh -c 'touch /c/a; i=0; while [ ! -e /c/b ]; do busybox sleep 0.1; i=\$((i+1)); [ \$i -lt 50 ] || exit 7; done; echo a > /done-a'
+RUN --mount=type=cache,target=/c,id=rendezvous sh -c 'echo a says hi; touch /c/a; i=0; while [ ! -e /c/b ]; do busybox sleep 0.1; i=\$((i+1)); [ \$i -lt 50 ] || exit 7; done; echo a > /done-a'
 
 FROM oci:$WORK/bases:busybox AS b
 RUN --mount=type=cache,target=/c,id=rendezvous sh -c 'touch /c/b; i=0; while [ ! -e /c/a ]; do busybox sleep 0.1; i=\$((i+1)); [ \$i -lt 50 ] || exit 7; done; echo b > /done-b'
@@ -204,8 +204,12 @@ FROM oci:$WORK/bases:busybox
 COPY --from=a /done-a /
 COPY --from=b /done-b /
 CONTAINERFILE
-"$KILN" build -q --jobs 2 --insecure-allow-unverified-base --cache-dir "$WORK/jobs-cache" -t oci:"$WORK/out":jobs jobs \
+"$KILN" build --jobs 2 --insecure-allow-unverified-base --cache-dir "$WORK/jobs-cache" -t oci:"$WORK/out":jobs jobs \
   >/dev/null 2>jobs.err || { cat jobs.err; fail "--jobs 2 did not run independent stages at once"; }
+# Their lines interleave, so each progress and output line says its stage.
+grep -q '^\[1/3\] --> done in' jobs.err && grep -q '^\[2/3\] --> done in' jobs.err &&
+  grep -qx '\[1/3\] a says hi' jobs.err || { cat jobs.err; fail "--jobs 2: lines without their stage"; }
+grep -q '^-->' jobs.err && { cat jobs.err; fail "--jobs 2: a progress line without its stage"; }
 umoci unpack --image "$WORK/out":jobs jobsbundle >/dev/null
 [ -f jobsbundle/rootfs/done-a ] && [ -f jobsbundle/rootfs/done-b ] || fail "--jobs 2 result"
 chmod -R a+rX jobs
