@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <fcntl.h>
 #include <fmt/core.h>
+#include <map>
+#include <mutex>
 #include <grp.h>
 #include <pwd.h>
 #include <sched.h>
@@ -271,8 +273,62 @@ Result<void> apply_id_map(const IdMap& map, pid_t pid)
   return write_proc(pid, "gid_map", map.gids.proc_text());
 }
 
-Result<pid_t> spawn_in_user_namespace(const IdMap& map, const std::function<int()>& fn)
+namespace {
+
+// The user namespace kiln's own work shares (see UserNamespace::shared): made
+// once per map, by a child that is mapped, whose namespace kiln opens before
+// the child exits; the open fd keeps the namespace alive.
+Result<int> shared_user_namespace(const IdMap& map)
 {
+  static std::mutex mutex;
+  static std::map<std::string, int> namespaces;
+  std::string key = map.uids.proc_text() + "|" + map.gids.proc_text();
+  std::lock_guard lock(mutex);
+  if (auto it = namespaces.find(key); it != namespaces.end()) {
+    return it->second;
+  }
+  int hold[2];
+  if (::pipe2(hold, O_CLOEXEC) != 0) {
+    return fail(fmt::format("user namespace: pipe: {}", errno_text(errno)));
+  }
+  Fd hold_read(hold[0]), hold_write(hold[1]);
+  int wait_fd = hold_read.get();
+  int end_fd = hold_write.get();
+  auto pid = spawn_in_user_namespace(
+    map,
+    [wait_fd, end_fd] {
+      ::close(end_fd); // so that the parent's close is end-of-file here
+      char byte = 0;
+      (void)!::read(wait_fd, &byte, 1);
+      return 0;
+    },
+    UserNamespace::fresh);
+  if (!pid) {
+    return tl::unexpected(pid.error());
+  }
+  Fd ns(::open(fmt::format("/proc/{}/ns/user", *pid).c_str(), O_RDONLY | O_CLOEXEC));
+  int err = errno;
+  hold_write.reset(); // the child reads end-of-file and exits
+  while (::waitpid(*pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  if (!ns) {
+    return fail(fmt::format("open the user namespace of process {}: {}", *pid, errno_text(err)));
+  }
+  return namespaces[key] = ns.release();
+}
+
+} // namespace
+
+Result<pid_t> spawn_in_user_namespace(const IdMap& map, const std::function<int()>& fn, UserNamespace which)
+{
+  int joined = -1;
+  if (which == UserNamespace::shared) {
+    auto ns = shared_user_namespace(map);
+    if (!ns) {
+      return tl::unexpected(ns.error());
+    }
+    joined = *ns;
+  }
   int ready[2];
   int go[2];
   if (::pipe2(ready, O_CLOEXEC) != 0 || ::pipe2(go, O_CLOEXEC) != 0) {
@@ -290,7 +346,12 @@ Result<pid_t> spawn_in_user_namespace(const IdMap& map, const std::function<int(
     ready_read.reset();
     go_write.reset();
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    int err = ::unshare(CLONE_NEWUSER) == 0 ? 0 : errno;
+    int err = 0;
+    if (joined >= 0) {
+      err = ::setns(joined, CLONE_NEWUSER) == 0 ? 0 : errno;
+    } else {
+      err = ::unshare(CLONE_NEWUSER) == 0 ? 0 : errno;
+    }
     (void)!::write(ready_write.get(), &err, sizeof(err));
     char byte = 0;
     if (err != 0 || ::read(go_read.get(), &byte, 1) != 1) {
@@ -311,8 +372,8 @@ Result<pid_t> spawn_in_user_namespace(const IdMap& map, const std::function<int(
   if (n != sizeof(err)) {
     mapped = fail("user namespace: helper process died before unshare");
   } else if (err != 0) {
-    mapped = fail(fmt::format("unshare(CLONE_NEWUSER): {}", errno_text(err)));
-  } else {
+    mapped = fail(fmt::format("{}(CLONE_NEWUSER): {}", joined >= 0 ? "setns" : "unshare", errno_text(err)));
+  } else if (joined < 0) {
     mapped = apply_id_map(map, pid);
   }
   if (mapped) {
@@ -329,7 +390,7 @@ Result<pid_t> spawn_in_user_namespace(const IdMap& map, const std::function<int(
 
 Result<int> run_in_user_namespace(const IdMap& map, const std::function<int()>& fn)
 {
-  auto pid = spawn_in_user_namespace(map, fn);
+  auto pid = spawn_in_user_namespace(map, fn, UserNamespace::shared);
   if (!pid) {
     return tl::unexpected(pid.error());
   }

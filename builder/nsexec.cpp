@@ -56,17 +56,20 @@ Result<std::string> stream_from_user_namespace(const IdMap& map,
   int result_fd = result_write.get();
   int data_read_fd = data_read.get();
   int result_read_fd = result_read.get();
-  auto pid = spawn_in_user_namespace(map, [&]() -> int {
-    ::close(data_read_fd);
-    ::close(result_read_fd);
-    oci::FdSink sink(data_fd);
-    auto produced = produce(sink);
-    ::close(data_fd);
-    // "+" and the result, or "-" and the error message.
-    std::string message = produced ? "+" + *produced : "-" + produced.error();
-    (void)write_all(result_fd, message.data(), message.size());
-    return produced ? 0 : 1;
-  });
+  auto pid = spawn_in_user_namespace(
+    map,
+    [&]() -> int {
+      ::close(data_read_fd);
+      ::close(result_read_fd);
+      oci::FdSink sink(data_fd);
+      auto produced = produce(sink);
+      ::close(data_fd);
+      // "+" and the result, or "-" and the error message.
+      std::string message = produced ? "+" + *produced : "-" + produced.error();
+      (void)write_all(result_fd, message.data(), message.size());
+      return produced ? 0 : 1;
+    },
+    UserNamespace::shared);
   data_write.reset();
   result_write.reset();
   if (!pid) {

@@ -1,6 +1,8 @@
 #include "builder/idmap.hpp"
 
 #include <doctest/doctest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 using namespace kiln::builder;
@@ -93,4 +95,34 @@ TEST_CASE("run_in_user_namespace runs as container root with the current user's 
     return;
   }
   CHECK(*rc == 7);
+}
+
+TEST_CASE("kiln's own work shares one user namespace per map; a sandbox gets a fresh one")
+{
+  IdMap map = current_id_map();
+  // Each child returns its user namespace's inode number, folded to an exit status.
+  auto ns_of_child = [] {
+    struct stat st;
+    return ::stat("/proc/self/ns/user", &st) == 0 ? static_cast<int>(st.st_ino % 200) + 1 : 0;
+  };
+  auto first = run_in_user_namespace(map, ns_of_child);
+  if (!first) {
+    MESSAGE("skipped: user namespaces unavailable here: " << first.error());
+    return;
+  }
+  auto second = run_in_user_namespace(map, ns_of_child);
+  REQUIRE(second.has_value());
+  CHECK(*first != 0);
+  CHECK(*second == *first);
+  struct stat own;
+  REQUIRE(::stat("/proc/self/ns/user", &own) == 0);
+  CHECK(*first != static_cast<int>(own.st_ino % 200) + 1);
+  // Fresh: a namespace of its own, so not the shared one (up to the fold:
+  // inode numbers of namespaces made one after another are consecutive).
+  auto fresh = spawn_in_user_namespace(map, ns_of_child, UserNamespace::fresh);
+  REQUIRE(fresh.has_value());
+  int status = 0;
+  REQUIRE(::waitpid(*fresh, &status, 0) == *fresh);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) != *first);
 }
