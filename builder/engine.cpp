@@ -80,7 +80,7 @@ public:
 
   void feed(OutputStream stream, std::string_view chunk)
   {
-    std::string& partial = m_partial[stream == OutputStream::out ? 0 : 1];
+    std::string& partial = partial_of(stream);
     partial.append(chunk);
     size_t start = 0;
     for (size_t end; (end = partial.find('\n', start)) != std::string::npos; start = end + 1) {
@@ -93,7 +93,7 @@ public:
   void flush()
   {
     for (auto stream : {OutputStream::out, OutputStream::err}) {
-      std::string& partial = m_partial[stream == OutputStream::out ? 0 : 1];
+      std::string& partial = partial_of(stream);
       if (!partial.empty()) {
         m_out(stream, m_label + partial + "\n");
         partial.clear();
@@ -102,6 +102,8 @@ public:
   }
 
 private:
+  std::string& partial_of(OutputStream stream) { return m_partial[stream == OutputStream::out ? 0 : 1]; }
+
   std::string m_label;
   Output m_out;
   std::string m_partial[2];
@@ -1230,26 +1232,55 @@ private:
 
   // A stage's files for COPY --from, without flattening the stage: its lower
   // dirs merged read-only by overlayfs in a mount namespace of the child
-  // (whiteouts and opaque dirs honoured, as in the stage's RUN steps).
-  static Result<Fd> mount_overlay_view(const std::vector<fs::path>& lowers, const fs::path& mount_point)
+  // (whiteouts and opaque dirs honoured, as in the stage's RUN steps). The
+  // paths are named here, from an anchor above them (see PathAnchor); the
+  // child mounts.
+  struct OverlayView
   {
-    std::string lowerdir;
-    for (auto it = lowers.rbegin(); it != lowers.rend(); ++it) {
-      lowerdir += (lowerdir.empty() ? "" : ":") + it->string();
+    PathAnchor anchor;
+    std::vector<fs::path> lowers; // bottom first, relative to the anchor
+    fs::path mount_point;
+
+    static Result<OverlayView> name(const std::vector<fs::path>& lowers, const fs::path& mount_point)
+    {
+      std::vector<fs::path> paths = lowers;
+      paths.push_back(mount_point);
+      auto anchor = PathAnchor::open(paths);
+      if (!anchor) {
+        return fail(anchor.error());
+      }
+      OverlayView view{std::move(*anchor), {}, {}};
+      for (const auto& lower : lowers) {
+        view.lowers.push_back(view.anchor(lower));
+      }
+      view.mount_point = view.anchor(mount_point);
+      return view;
     }
-    std::string options = fmt::format("lowerdir={},userxattr", lowerdir);
-    if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
-      return fail(fmt::format("mount namespace for the overlay view: {}", errno_text(errno)));
+
+    // In the child: the view, mounted and open.
+    Result<Fd> mount() const
+    {
+      if (auto entered = anchor.enter(); !entered) {
+        return fail(entered.error());
+      }
+      std::string lowerdir;
+      for (auto it = lowers.rbegin(); it != lowers.rend(); ++it) {
+        lowerdir += (lowerdir.empty() ? "" : ":") + it->string();
+      }
+      std::string options = fmt::format("lowerdir={},userxattr", lowerdir);
+      if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+        return fail(fmt::format("mount namespace for the overlay view: {}", errno_text(errno)));
+      }
+      if (::mount("overlay", mount_point.c_str(), "overlay", MS_RDONLY, options.c_str()) != 0) {
+        return fail(fmt::format("mount the overlay view of {} layers: {}", lowers.size(), errno_text(errno)));
+      }
+      Fd fd(::open(mount_point.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (!fd) {
+        return fail(fmt::format("open the overlay view: {}", errno_text(errno)));
+      }
+      return fd;
     }
-    if (::mount("overlay", mount_point.c_str(), "overlay", MS_RDONLY, options.c_str()) != 0) {
-      return fail(fmt::format("mount the overlay view of {} layers: {}", lowers.size(), errno_text(errno)));
-    }
-    Fd fd(::open(mount_point.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!fd) {
-      return fail(fmt::format("open the overlay view: {}", errno_text(errno)));
-    }
-    return fd;
-  }
+  };
 
   // Whether the kernel lets this user mount the view (asked once per build;
   // the mount options must also fit in a page).
@@ -1265,19 +1296,10 @@ private:
     std::lock_guard lock(m_rootfs_mutex);
     if (!m_overlay_view) {
       fs::path probe = m_scratch->path() / "view-probe";
-      std::vector<fs::path> paths = lowers;
-      paths.push_back(probe);
-      auto anchor = PathAnchor::open(paths);
-      m_overlay_view = anchor && m_rootfs->make_root_owned_dir(probe) &&
+      auto view = OverlayView::name(lowers, probe);
+      m_overlay_view = view && m_rootfs->make_root_owned_dir(probe) &&
                        run_in_namespace(m_map, [&]() -> Result<void> {
-                         std::vector<fs::path> relative;
-                         for (const auto& lower : lowers) {
-                           relative.push_back((*anchor)(lower));
-                         }
-                         if (auto entered = anchor->enter(); !entered) {
-                           return entered;
-                         }
-                         auto fd = mount_overlay_view(relative, (*anchor)(probe));
+                         auto fd = view->mount();
                          return fd ? Result<void>() : fail(fd.error());
                        });
     }
@@ -1354,9 +1376,7 @@ private:
   struct SourceFiles
   {
     fs::path root;
-    std::vector<fs::path> view; // named relative to the anchor, as the mount point is
-    fs::path mount_point;
-    std::optional<PathAnchor> anchor;
+    std::optional<OverlayView> view;
     Fd root_fd; // opened here, before the user namespace, when not a view
   };
 
@@ -1377,7 +1397,9 @@ private:
         }
       }
       if (source && !flattened && lowers.size() > 1 && overlay_view_works(lowers)) {
-        files.view = lowers;
+        files.root = m_scratch->path() / fmt::format("view-{}", m_step_dirs++);
+        must(m_rootfs->make_root_owned_dir(files.root), where(step));
+        files.view = must(OverlayView::name(lowers, files.root), where(step));
       } else {
         files.root = stage_rootfs(*step.from_stage, step);
       }
@@ -1385,17 +1407,7 @@ private:
       const oci::Image& image = *prepared.image;
       files.root = must(m_rootfs->ensure(*m_work, image.manifest.layers, image.config.diff_ids, warner()), where(step));
     }
-    if (!files.view.empty()) {
-      files.root = m_scratch->path() / fmt::format("view-{}", m_step_dirs++);
-      must(m_rootfs->make_root_owned_dir(files.root), where(step));
-      std::vector<fs::path> paths = files.view;
-      paths.push_back(files.root);
-      files.anchor = must(PathAnchor::open(paths), where(step));
-      for (auto& lower : files.view) {
-        lower = (*files.anchor)(lower);
-      }
-      files.mount_point = (*files.anchor)(files.root);
-    } else {
+    if (!files.view) {
       files.root_fd = open_dir(files.root, step);
     }
     return files;
@@ -1405,11 +1417,8 @@ private:
   // COPY plan over the source files, mounting the overlay view first.
   Result<CopyPlan> plan_in(SourceFiles& files, const CopyRequest& request) const
   {
-    if (!files.view.empty()) {
-      if (auto entered = files.anchor->enter(); !entered) {
-        return fail(entered.error());
-      }
-      auto mounted = mount_overlay_view(files.view, files.mount_point);
+    if (files.view) {
+      auto mounted = files.view->mount();
       if (!mounted) {
         return fail(mounted.error());
       }
