@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <ctime>
 
+#include <sys/stat.h>
 
 #include <fmt/core.h>
 
@@ -56,6 +57,7 @@ StatCache StatCache::load(const fs::path& cache_dir, const fs::path& context)
   fs::path absolute = fs::weakly_canonical(context, ec);
   std::string name = oci::Digest::of(ec ? context.string() : absolute.string()).hex().substr(0, 32);
   cache.m_file = cache_dir / "context" / (name + ".json");
+  cache.m_context = ec ? context : absolute;
   auto text = read_file(cache.m_file);
   if (!text) {
     return cache;
@@ -97,6 +99,7 @@ Result<oci::Digest> StatCache::digest(const std::string& path, int fd)
     auto found = m_records.find(path);
     if (found != m_records.end() && found->second.stat == *before &&
         found->second.stat.ctime_ns + k_racy_ns <= found->second.hashed_at_ns) {
+      found->second.used = true;
       return found->second.digest;
     }
   }
@@ -116,7 +119,7 @@ Result<oci::Digest> StatCache::digest(const std::string& path, int fd)
     }
     if (*after == *before) {
       if (!path.empty()) {
-        m_records[path] = Record{*after, started, *digest};
+        m_records[path] = Record{*after, started, *digest, true};
         m_dirty = true;
       }
       return *digest;
@@ -133,6 +136,12 @@ Result<void> StatCache::save() const
   }
   oci::Json files = oci::Json::object();
   for (const auto& [path, record] : m_records) {
+    // A record this build did not use stays while its file is there: the
+    // next build may copy other parts of the context.
+    struct stat st{};
+    if (!record.used && (::lstat((m_context / path).c_str(), &st) != 0 || !S_ISREG(st.st_mode))) {
+      continue;
+    }
     files[path] = oci::Json::array({record.stat.size, record.stat.mtime_ns, record.stat.ctime_ns, record.stat.inode,
                                     record.stat.device, record.hashed_at_ns, record.digest.str()});
   }

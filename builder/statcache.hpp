@@ -55,7 +55,9 @@ public:
   // the context ("" for a file outside it: hashed, never remembered).
   Result<oci::Digest> digest(const std::string& path, int fd);
 
-  // Writes the cache back atomically if anything changed.
+  // Writes the cache back atomically if anything changed, without the
+  // records of files that are no longer in the context (so the file does
+  // not grow with every file a context ever had).
   Result<void> save() const;
 
   // Runs after each read of a file, before its stat is taken again: lets a
@@ -73,9 +75,11 @@ private:
     FileStat stat;
     int64_t hashed_at_ns = 0;
     oci::Digest digest;
+    bool used = false; // looked up or hashed by this build
   };
 
   std::filesystem::path m_file;
+  std::filesystem::path m_context;
   std::map<std::string, Record> m_records;
   std::function<void()> m_read_hook;
   bool m_dirty = false;

@@ -143,3 +143,39 @@ TEST_CASE("an unreadable stat cache starts empty")
   StatCache cache = StatCache::load(dir.path() / "cache", dir.path());
   CHECK(digest_of(cache, file, "a") == oci::Digest::of("a"));
 }
+
+TEST_CASE("records of files that left the context are dropped when the cache is next written")
+{
+  TempDir dir(fs::temp_directory_path());
+  for (const char* name : {"gone.txt", "kept.txt", "new.txt"}) {
+    REQUIRE(write_file_atomic(dir.path() / name, name, Durable::no));
+  }
+  {
+    StatCache cache = StatCache::load(dir.path() / "cache", dir.path());
+    digest_of(cache, dir.path() / "gone.txt", "gone.txt");
+    digest_of(cache, dir.path() / "kept.txt", "kept.txt");
+    REQUIRE(cache.save());
+  }
+  fs::remove(dir.path() / "gone.txt");
+  auto recorded = [&](const std::string& name) {
+    auto text = read_file(StatCache::load(dir.path() / "cache", dir.path()).file());
+    REQUIRE(text);
+    return text->find('"' + name + '"') != std::string::npos;
+  };
+  {
+    // A build that reads neither leaves the file as it was.
+    StatCache cache = StatCache::load(dir.path() / "cache", dir.path());
+    REQUIRE(cache.save());
+    CHECK(recorded("gone.txt"));
+  }
+  {
+    // One that records something new writes the file without the record
+    // of the removed file, and keeps those it did not read but still exist.
+    StatCache cache = StatCache::load(dir.path() / "cache", dir.path());
+    digest_of(cache, dir.path() / "new.txt", "new.txt");
+    REQUIRE(cache.save());
+  }
+  CHECK_FALSE(recorded("gone.txt"));
+  CHECK(recorded("kept.txt"));
+  CHECK(recorded("new.txt"));
+}
