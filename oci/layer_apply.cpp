@@ -428,6 +428,21 @@ private:
     return false;
   }
 
+  // Runs make, a call that fails with EEXIST when something is at name;
+  // then clears the way and runs it again. Its result, errno set when < 0.
+  template <typename Make>
+  Result<int> make_clearing(int dir_fd, const std::string& name, const std::string& path, EntryType type, Make make)
+  {
+    int rc = make();
+    if (rc < 0 && errno == EEXIST) {
+      if (auto cleared = clear(dir_fd, name, path, type); !cleared) {
+        return fail(cleared.error());
+      }
+      rc = make();
+    }
+    return rc;
+  }
+
   void record(const std::string& path, archive_entry* e, EntryType type, bool skipped,
               std::vector<std::pair<std::string, std::string>> xattrs)
   {
@@ -480,8 +495,10 @@ private:
     const void* block;
     size_t length;
     la_int64_t offset;
+    int64_t end = 0;
     int rc;
     while ((rc = archive_read_data_block(a, &block, &length, &offset)) == ARCHIVE_OK) {
+      end = offset + static_cast<int64_t>(length);
       const char* p = static_cast<const char*>(block);
       while (length > 0) {
         ssize_t n = ::pwrite(fd, p, length, offset);
@@ -499,8 +516,9 @@ private:
     if (rc != ARCHIVE_EOF) {
       return fail(fmt::format("read content: {}", archive_error_string(a)));
     }
-    // Sparse members leave holes: give the file its full size.
-    if (::ftruncate(fd, size) != 0) {
+    // A sparse member may end in a hole: give the file its full size (only
+    // then: a truncate costs an inode update per file).
+    if (end != size && ::ftruncate(fd, size) != 0) {
       return fail(fmt::format("truncate: {}", errno_text(errno)));
     }
     return {};
@@ -511,14 +529,24 @@ private:
     EntryType type = entry_type(e);
     mode_t mode = archive_entry_perm(e);
     timespec times[2] = {{0, UTIME_OMIT}, {archive_entry_mtime(e), 0}};
-    auto exists = clear(dir_fd, name, path, type);
-    if (!exists) {
-      return fail(exists.error());
+    // Directories, files and symlinks (nearly every entry) are created
+    // first and the way cleared only when something is there; the rest
+    // clear it first.
+    if (type != EntryType::directory && type != EntryType::regular && type != EntryType::symlink) {
+      if (auto cleared = clear(dir_fd, name, path, type); !cleared) {
+        return fail(cleared.error());
+      }
     }
     switch (type) {
     case EntryType::directory: {
-      if (!*exists && ::mkdirat(dir_fd, name.c_str(), 0700) != 0) {
-        return fail(fmt::format("mkdir: {}", errno_text(errno)));
+      if (::mkdirat(dir_fd, name.c_str(), 0700) != 0) {
+        auto kept = errno == EEXIST ? clear(dir_fd, name, path, type) : Result<bool>(fail(errno_text(errno)));
+        if (!kept) {
+          return fail(fmt::format("mkdir: {}", kept.error()));
+        }
+        if (!*kept && ::mkdirat(dir_fd, name.c_str(), 0700) != 0) {
+          return fail(fmt::format("mkdir: {}", errno_text(errno)));
+        }
       }
       Fd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (!fd) {
@@ -533,7 +561,13 @@ private:
       return {};
     }
     case EntryType::regular: {
-      Fd fd(::openat(dir_fd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+      auto made = make_clearing(dir_fd, name, path, type, [&] {
+        return ::openat(dir_fd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+      });
+      if (!made) {
+        return fail(made.error());
+      }
+      Fd fd(*made);
       if (!fd) {
         return fail(fmt::format("create: {}", errno_text(errno)));
       }
@@ -551,7 +585,12 @@ private:
     }
     case EntryType::symlink: {
       const char* target = archive_entry_symlink(e);
-      if (::symlinkat(target ? target : "", dir_fd, name.c_str()) != 0) {
+      auto made = make_clearing(dir_fd, name, path, type,
+                                [&] { return ::symlinkat(target ? target : "", dir_fd, name.c_str()); });
+      if (!made) {
+        return fail(made.error());
+      }
+      if (*made != 0) {
         return fail(fmt::format("symlink: {}", errno_text(errno)));
       }
       set_owner_and_xattrs(-1, dir_fd, name, path, e, type);

@@ -393,3 +393,69 @@ TEST_CASE("security.capability survives a walk, a layer and an apply")
   value.resize(static_cast<size_t>(n));
   CHECK(value == cap);
 }
+
+TEST_CASE("a later entry replaces whatever an earlier entry or layer put at its path")
+{
+  TempDir tmp(fs::temp_directory_path());
+  fs::path root = tmp.path();
+  REQUIRE(apply_bytes(root, make_tar({{"file-to-dir", AE_IFREG, "f"},
+                                      {"dir-to-file", AE_IFDIR, "", "", "", 0755},
+                                      {"dir-to-file/child", AE_IFREG, "c"},
+                                      {"link-to-file", AE_IFLNK, "", "target", "", 0777},
+                                      {"file-to-link", AE_IFREG, "f"},
+                                      {"file-to-file", AE_IFREG, "old content"},
+                                      {"dir-kept", AE_IFDIR, "", "", "", 0700},
+                                      {"dir-kept/child", AE_IFREG, "kept"}})));
+  REQUIRE(apply_bytes(root, make_tar({{"file-to-dir", AE_IFDIR, "", "", "", 0755},
+                                      {"file-to-dir/new", AE_IFREG, "n"},
+                                      {"dir-to-file", AE_IFREG, "now a file"},
+                                      {"link-to-file", AE_IFREG, "was a link"},
+                                      {"file-to-link", AE_IFLNK, "", "elsewhere", "", 0777},
+                                      {"file-to-file", AE_IFREG, "new"},
+                                      {"dir-kept", AE_IFDIR, "", "", "", 0755},
+                                      {"same-layer", AE_IFREG, "first"},
+                                      {"same-layer", AE_IFREG, "second"}})));
+  CHECK(slurp(root / "file-to-dir/new") == "n");
+  CHECK(slurp(root / "dir-to-file") == "now a file");
+  CHECK(slurp(root / "link-to-file") == "was a link");
+  CHECK_FALSE(fs::is_symlink(root / "link-to-file"));
+  CHECK(fs::read_symlink(root / "file-to-link") == "elsewhere");
+  CHECK(slurp(root / "file-to-file") == "new");
+  CHECK(slurp(root / "dir-kept/child") == "kept");
+  CHECK((fs::status(root / "dir-kept").permissions() & fs::perms::all) == static_cast<fs::perms>(0755));
+  CHECK(slurp(root / "same-layer") == "second");
+}
+
+TEST_CASE("a sparse member keeps its holes and its full size, also when it ends in a hole")
+{
+  // libarchive's pax writer records the entry's sparse map and drops the
+  // bytes written for its holes.
+  std::string data(4096, 'x');
+  std::string logical(1 << 20, '\0');
+  logical.replace(8192, data.size(), data);
+  archive* a = archive_write_new();
+  archive_write_set_format_pax_restricted(a);
+  std::string out(1 << 20, '\0');
+  size_t used = 0;
+  archive_write_open_memory(a, out.data(), out.size(), &used);
+  archive_entry* e = archive_entry_new();
+  archive_entry_set_pathname(e, "sparse");
+  archive_entry_set_filetype(e, AE_IFREG);
+  archive_entry_set_perm(e, 0644);
+  archive_entry_set_size(e, 1 << 20);
+  archive_entry_sparse_add_entry(e, 8192, 4096);
+  archive_write_header(a, e);
+  archive_write_data(a, logical.data(), logical.size());
+  archive_entry_free(e);
+  archive_write_close(a);
+  archive_write_free(a);
+  out.resize(used);
+  REQUIRE(used < 16384); // the holes are not in the tar
+  TempDir tmp(fs::temp_directory_path());
+  REQUIRE(apply_bytes(tmp.path(), out));
+  std::string content = slurp(tmp.path() / "sparse");
+  REQUIRE(content.size() == (1u << 20));
+  CHECK(content.substr(0, 8192) == std::string(8192, '\0'));
+  CHECK(content.substr(8192, 4096) == data);
+  CHECK(content.substr(12288) == std::string((1 << 20) - 12288, '\0'));
+}
