@@ -819,14 +819,30 @@ private:
 
   // Brings an external image into the work layout after the trust check;
   // the digest checked is the one used (the tag is never resolved again).
-  oci::Image fetch_image(const std::string& text, const std::string& context, const Report& report)
+  // A trust-checked image, still in its source.
+  struct OpenedImage
+  {
+    oci::ImageSource source;
+    oci::Image image;
+  };
+
+  OpenedImage open_image(const std::string& text, const std::string& context, const Report& report)
   {
     auto reference = must(oci::ImageReference::parse(text), context);
     auto source = must(oci::ImageSource::open(reference), context);
     check_base(text, reference, source, context, report);
     auto image = must(oci::load_image(source.layout(), source.top(), m_options.platform), context);
-    must(oci::copy_blobs(source.layout(), *m_work, image.descriptor, oci::BlobTransfer::link_when_possible), context);
-    return image;
+    return {std::move(source), std::move(image)};
+  }
+
+  // A trust-checked image with its blobs in the work layout.
+  oci::Image fetch_image(const std::string& text, const std::string& context, const Report& report)
+  {
+    auto opened = open_image(text, context, report);
+    must(oci::copy_blobs(opened.source.layout(), *m_work, opened.image.descriptor,
+                         oci::BlobTransfer::link_when_possible),
+         context);
+    return std::move(opened.image);
   }
 
   // "Containerfile:3: FROM", for the messages of a stage's base.
@@ -863,15 +879,26 @@ private:
   {
     std::string context = from_context(stage);
     FetchedBase fetched;
-    fetched.image = fetch_image(stage.base.image, context, report);
-    const oci::Image& image = fetched.image;
+    auto opened = open_image(stage.base.image, context, report);
+    const oci::Image& image = opened.image;
     std::error_code ec;
     fetched.hit = m_options.cache == CacheMode::use &&
                   fs::is_directory(m_rootfs->dir() / chain_id(image.config.diff_ids).hex(), ec) &&
                   m_cache->find(from_inputs(stage, image).key()).has_value();
-    fetched.lower = must(m_rootfs->ensure(*m_work, image.manifest.layers, image.config.diff_ids,
-                                          [&](const std::string& line) { report("warning: " + line); }),
+    // Extracted from the source, then linked into the work layout: a layer
+    // just extracted had its digest checked and is not read a third time.
+    bool extracted = false;
+    fetched.lower = must(m_rootfs->ensure(opened.source.layout(), image.manifest.layers, image.config.diff_ids,
+                                          [&](const std::string& line) { report("warning: " + line); }, &extracted),
                          context);
+    std::set<oci::Digest> checked;
+    for (const auto& layer : extracted ? image.manifest.layers : std::vector<oci::Descriptor>{}) {
+      checked.insert(layer.digest);
+    }
+    must(oci::copy_blobs(opened.source.layout(), *m_work, image.descriptor, oci::BlobTransfer::link_when_possible,
+                         checked),
+         context);
+    fetched.image = std::move(opened.image);
     return fetched;
   }
 

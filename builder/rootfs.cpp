@@ -149,8 +149,11 @@ Result<void> RootfsCache::make_root_owned_dir(const fs::path& dir) const
 
 Result<fs::path> RootfsCache::ensure(const oci::Layout& layout, const std::vector<oci::Descriptor>& layers,
                                      const std::vector<oci::Digest>& diff_ids,
-                                     const std::function<void(const std::string&)>& warn) const
+                                     const std::function<void(const std::string&)>& warn, bool* did_extract) const
 {
+  if (did_extract != nullptr) {
+    *did_extract = false;
+  }
   std::string hex = chain_id(diff_ids).hex();
   fs::path final_dir = m_dir / hex;
   std::error_code ec;
@@ -181,6 +184,9 @@ Result<fs::path> RootfsCache::ensure(const oci::Layout& layout, const std::vecto
     int err = errno;
     (void)remove_tree(temp, m_map);
     return fail(fmt::format("rename \"{}\" to \"{}\": {}", temp.string(), final_dir.string(), errno_text(err)));
+  }
+  if (did_extract != nullptr) {
+    *did_extract = true;
   }
   return final_dir;
 }

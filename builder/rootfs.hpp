@@ -33,10 +33,13 @@ public:
   static Result<RootfsCache> open(const std::filesystem::path& dir, const IdMap& map);
 
   // The flattened chain of `layers` (blobs in layout, diff_ids from the
-  // config), extracting it when no process has yet.
+  // config), extracting it when no process has yet; `did_extract` (when
+  // given) says whether this call did, reading every blob whole with its
+  // digest checked.
   Result<std::filesystem::path> ensure(const oci::Layout& layout, const std::vector<oci::Descriptor>& layers,
                                        const std::vector<oci::Digest>& diff_ids,
-                                       const std::function<void(const std::string&)>& warn) const;
+                                       const std::function<void(const std::string&)>& warn,
+                                       bool* did_extract = nullptr) const;
 
   // Applies one layer blob onto a fresh directory under scratch (for a
   // COPY step's files); the directory is owned by container root.

@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <optional>
+#include <set>
 
 #include "oci/image.hpp"
 #include "oci/reference.hpp"
@@ -66,9 +67,11 @@ private:
 enum class BlobTransfer { copy, link_when_possible };
 
 // Copies every blob reachable from `top` that `to` lacks, children before
-// parents, checking each digest on the way.
+// parents, checking each digest on the way. `checked`: blobs of `from` the
+// caller has just read whole with a digest check (extracting a layer does):
+// a hard link to one is not read again.
 Result<void> copy_blobs(const Layout& from, const Layout& to, const Descriptor& top,
-                        BlobTransfer transfer = BlobTransfer::copy);
+                        BlobTransfer transfer = BlobTransfer::copy, const std::set<Digest>& checked = {});
 
 // The mtime written into archive members: SOURCE_DATE_EPOCH, else 0.
 int64_t archive_mtime();

@@ -143,6 +143,23 @@ grep -q 'about to fail' err.txt || fail "failure output tail"
 [ ! -e "$WORK/failed" ] || fail "a failed build wrote its destination"
 [ -z "$(ls "$WORK/failcache/tmp")" ] || fail "a failed build left scratch directories"
 
+# A base whose layer blob was altered (same size): refused while it is
+# extracted, with the blob named; nothing of it enters the cache, so the
+# build works once the blob is right again.
+cp -a "$WORK/bases" corrupt
+layer=$("$KILN" inspect --raw manifest oci:"$WORK/corrupt":busybox | python3 -c 'import json, sys; print(json.load(sys.stdin)["layers"][0]["digest"].split(":")[1])')
+cp "corrupt/blobs/sha256/$layer" good-layer
+python3 -c 'import sys; p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[len(b) // 2] ^= 1; open(p, "wb").write(b)' \
+  "corrupt/blobs/sha256/$layer"
+printf 'FROM oci:%s/corrupt:busybox\nRUN echo hi > /hi\n' "$WORK" > failctx/Containerfile
+expect_error "sha256:$(echo "$layer" | cut -c1-12)" "$KILN" build -q --insecure-allow-unverified-base --cache-dir "$WORK/corruptcache" \
+  -t oci:"$WORK/corrupted":v1 failctx
+[ -z "$(find "$WORK/corruptcache" -name "$layer")" ] && [ ! -e "$WORK/corrupted" ] ||
+  fail "a base layer that failed its digest check was kept"
+cp good-layer "corrupt/blobs/sha256/$layer"
+"$KILN" build -q --insecure-allow-unverified-base --cache-dir "$WORK/corruptcache" -t oci:"$WORK/corrupted":v1 \
+  failctx >/dev/null || fail "a build after the base was repaired"
+
 expect_error "build: --jobs takes a positive number" "$KILN" build --jobs 0 -t oci:"$WORK/x":v1 ctx
 
 # No trust policy: an unverified base is refused.

@@ -6,6 +6,9 @@
 #include "base/fileio.hpp"
 #include "oci/layout.hpp"
 #include "oci/mediatype.hpp"
+#include "oci/transport.hpp"
+
+#include <sys/stat.h>
 
 using namespace kiln;
 using namespace kiln::oci;
@@ -105,4 +108,36 @@ TEST_CASE("concurrent tag updates are not lost")
     th.join();
   }
   CHECK(layout->read_index()->manifests.size() == 40);
+}
+
+TEST_CASE("copy_blobs links blobs where it can, reading each once unless the caller just checked it")
+{
+  TempDir tmp(fs::temp_directory_path());
+  auto from = Layout::create(tmp.path() / "from");
+  REQUIRE(from);
+  auto blob = from->write_blob("layer bytes", std::string(mediatype::k_oci_layer_gzip));
+  REQUIRE(blob);
+  // Corrupted after it was written: same size, other content.
+  REQUIRE(write_file_atomic(from->blob_path(blob->digest), "LAYER BYTES"));
+
+  auto linked = Layout::create(tmp.path() / "linked");
+  REQUIRE(linked);
+  auto refused = copy_blobs(*from, *linked, *blob, BlobTransfer::link_when_possible);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().find("does not match its digest") != std::string::npos);
+  CHECK_FALSE(linked->has_blob(blob->digest));
+
+  // Named as checked (the caller read it whole with a digest check just
+  // before, as extracting a layer does): linked without a second read.
+  REQUIRE(copy_blobs(*from, *linked, *blob, BlobTransfer::link_when_possible, {blob->digest}));
+  struct stat a{}, b{};
+  REQUIRE(::stat(from->blob_path(blob->digest).c_str(), &a) == 0);
+  REQUIRE(::stat(linked->blob_path(blob->digest).c_str(), &b) == 0);
+  CHECK(a.st_ino == b.st_ino);
+
+  // A copy always checks what it copies.
+  auto copied = Layout::create(tmp.path() / "copied");
+  REQUIRE(copied);
+  CHECK_FALSE(copy_blobs(*from, *copied, *blob, BlobTransfer::copy, {blob->digest}));
+  CHECK_FALSE(copied->has_blob(blob->digest));
 }
