@@ -895,11 +895,53 @@ private:
     for (const auto& layer : extracted ? image.manifest.layers : std::vector<oci::Descriptor>{}) {
       checked.insert(layer.digest);
     }
-    must(oci::copy_blobs(opened.source.layout(), *m_work, image.descriptor, oci::BlobTransfer::link_when_possible,
-                         checked),
-         context);
+    // A layer the kernel will not let this user link (another user's file)
+    // stays in its source until an output or a flattening needs it.
+    auto source = std::make_shared<const oci::ImageSource>(std::move(opened.source));
+    auto left = must(oci::link_blobs(source->layout(), *m_work, image.descriptor, checked), context);
+    if (!left.empty()) {
+      std::lock_guard lock(m_external_mutex);
+      for (const auto& layer : left) {
+        m_external.emplace(layer.digest, source);
+      }
+    }
     fetched.image = std::move(opened.image);
     return fetched;
+  }
+
+  bool is_external(const oci::Digest& digest)
+  {
+    std::lock_guard lock(m_external_mutex);
+    return m_external.contains(digest);
+  }
+
+  // Copies the layers among `layers` left in their source into `to`.
+  void fetch_external(const std::vector<oci::Descriptor>& layers, const oci::Layout& to, const std::string& context)
+  {
+    for (const auto& layer : layers) {
+      std::shared_ptr<const oci::ImageSource> source;
+      {
+        std::lock_guard lock(m_external_mutex);
+        if (auto it = m_external.find(layer.digest); it != m_external.end()) {
+          source = it->second;
+        }
+      }
+      if (source && !to.has_blob(layer.digest)) {
+        must(oci::copy_blobs(source->layout(), to, layer), context);
+      }
+    }
+  }
+
+  // The flattened chain of `layers`, from the rootfs cache or extracted
+  // from the work layout (layers still in their source copied there first).
+  fs::path flatten(const std::vector<oci::Descriptor>& layers, const std::vector<oci::Digest>& diff_ids,
+                   const std::string& context)
+  {
+    std::error_code ec;
+    if (!fs::is_directory(m_rootfs->dir() / chain_id(diff_ids).hex(), ec)) {
+      fetch_external(layers, *m_work, context);
+    }
+    return must(m_rootfs->ensure(*m_work, layers, diff_ids, warner()), context);
   }
 
   // The image bases of stages that do not start at once are fetched and
@@ -989,7 +1031,9 @@ private:
         built->inputs = inputs;
         built->blobs = {image.descriptor.digest, image.manifest.config.digest};
         for (const auto& layer : state.layers) {
-          built->blobs.push_back(layer.digest);
+          if (!is_external(layer.digest)) {
+            built->blobs.push_back(layer.digest);
+          }
         }
         built->dirs = {chain};
       }
@@ -1251,8 +1295,7 @@ private:
     }
     std::lock_guard lock(m_rootfs_mutex);
     if (!source->flattened) {
-      source->flattened = must(m_rootfs->ensure(*m_work, source->layers, source->config.diff_ids, warner()),
-                               where(step));
+      source->flattened = flatten(source->layers, source->config.diff_ids, where(step));
     }
     return *source->flattened;
   }
@@ -1656,7 +1699,7 @@ private:
           m_rootfs->ensure_layer_dir(*m_work, pending.layer.descriptor, pending.layer.diff_id, warner()),
           "lower directory"));
       } else {
-        state.lowers = {must(m_rootfs->ensure(*m_work, state.layers, state.config.diff_ids, warner()), "flatten")};
+        state.lowers = {flatten(state.layers, state.config.diff_ids, "flatten")};
         break;
       }
     }
@@ -1888,6 +1931,7 @@ private:
     for (const auto& reference : m_options.destinations) {
       std::string context = fmt::format("write \"{}\"", reference.str());
       auto destination = must(oci::ImageDestination::open(reference), context);
+      fetch_external(state.layers, destination.layout(), context);
       must(oci::copy_blobs(*m_work, destination.layout(), manifest), context);
       must(destination.commit(manifest), context);
     }
@@ -1920,6 +1964,9 @@ private:
   std::mutex m_mutex;
   std::mutex m_stat_mutex;
   std::mutex m_rootfs_mutex;
+  // Base layers not in the work layout (see fetch_base), with their source.
+  std::mutex m_external_mutex;
+  std::map<oci::Digest, std::shared_ptr<const oci::ImageSource>> m_external;
   std::optional<signer::Policy> m_policy;
   bool m_policy_loaded = false;
   Prefetcher<PrefetchedBase> m_prefetch; // last: stopped before the rest goes

@@ -451,11 +451,72 @@ Result<bool> link_blob(const Layout& from, const Layout& to, const Digest& diges
   return true;
 }
 
+// Copies one blob, checking its digest on the way.
+Result<void> copy_blob(const Layout& from, const Layout& to, const Descriptor& descriptor)
+{
+  auto blob = from.open_blob(descriptor.digest);
+  if (!blob) {
+    return fail(blob.error());
+  }
+  auto writer = to.new_blob();
+  if (!writer) {
+    return fail(writer.error());
+  }
+  if (auto r = pump(blob->get(), *writer); !r) {
+    return fail(fmt::format("read blob {}: {}", descriptor.digest.short_str(), r.error()));
+  }
+  auto written = writer->commit(descriptor.media_type, descriptor.digest);
+  if (!written) {
+    return fail(written.error());
+  }
+  return {};
+}
+
 } // namespace
+
+Result<std::vector<Descriptor>> link_blobs(const Layout& from, const Layout& to, const Descriptor& top,
+                                           const std::set<Digest>& checked)
+{
+  auto all = reachable(from, top);
+  if (!all) {
+    return fail(all.error());
+  }
+  std::vector<Descriptor> left;
+  for (auto it = all->rbegin(); it != all->rend(); ++it) {
+    if (to.has_blob(it->digest)) {
+      continue;
+    }
+    auto linked = link_blob(from, to, it->digest, checked.contains(it->digest));
+    if (!linked) {
+      return fail(linked.error());
+    }
+    if (*linked) {
+      continue;
+    }
+    if (mediatype::is_layer(it->media_type)) {
+      left.push_back(*it);
+    } else if (auto copied = copy_blob(from, to, *it); !copied) {
+      return fail(copied.error());
+    }
+  }
+  return left;
+}
 
 Result<void> copy_blobs(const Layout& from, const Layout& to, const Descriptor& top, BlobTransfer transfer,
                         const std::set<Digest>& checked)
 {
+  if (transfer == BlobTransfer::link_when_possible) {
+    auto left = link_blobs(from, to, top, checked);
+    if (!left) {
+      return fail(left.error());
+    }
+    for (const auto& layer : *left) {
+      if (auto copied = copy_blob(from, to, layer); !copied) {
+        return fail(copied.error());
+      }
+    }
+    return {};
+  }
   auto all = reachable(from, top);
   if (!all) {
     return fail(all.error());
@@ -464,29 +525,8 @@ Result<void> copy_blobs(const Layout& from, const Layout& to, const Descriptor& 
     if (to.has_blob(it->digest)) {
       continue;
     }
-    if (transfer == BlobTransfer::link_when_possible) {
-      auto linked = link_blob(from, to, it->digest, checked.contains(it->digest));
-      if (!linked) {
-        return fail(linked.error());
-      }
-      if (*linked) {
-        continue;
-      }
-    }
-    auto blob = from.open_blob(it->digest);
-    if (!blob) {
-      return fail(blob.error());
-    }
-    auto writer = to.new_blob();
-    if (!writer) {
-      return fail(writer.error());
-    }
-    if (auto r = pump(blob->get(), *writer); !r) {
-      return fail(fmt::format("read blob {}: {}", it->digest.short_str(), r.error()));
-    }
-    auto written = writer->commit(it->media_type, it->digest);
-    if (!written) {
-      return fail(written.error());
+    if (auto copied = copy_blob(from, to, *it); !copied) {
+      return fail(copied.error());
     }
   }
   return {};

@@ -66,6 +66,14 @@ private:
 // such as the build cache; a user's copy of an image stays a copy.
 enum class BlobTransfer { copy, link_when_possible };
 
+// Hard-links every blob reachable from `top` that `to` lacks, as
+// link_when_possible does, copying manifests and configs it cannot link and
+// leaving out the layers it cannot link (the kernel refuses to link another
+// user's file where fs.protected_hardlinks is set): those are returned, for
+// the caller to read from `from` when it needs them.
+Result<std::vector<Descriptor>> link_blobs(const Layout& from, const Layout& to, const Descriptor& top,
+                                           const std::set<Digest>& checked = {});
+
 // Copies every blob reachable from `top` that `to` lacks, children before
 // parents, checking each digest on the way. `checked`: blobs of `from` the
 // caller has just read whole with a digest check (extracting a layer does):

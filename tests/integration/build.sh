@@ -102,6 +102,17 @@ chmod -R a+rX ctx
 d_user=$(as_user "$KILN" build -q --insecure-allow-unverified-base -t oci:"$WORK/user/out":v1 "$WORK/ctx") ||
   fail "build as $ROOTLESS_USER"
 [ "$d_user" = "$d_root" ] || fail "root and rootless builds differ: $d_root $d_user"
+# The bases are root's files, which the kernel does not let the user link
+# (fs.protected_hardlinks): their layers go from the base's layout straight
+# into the output, not through the user's cache, and a rebuild is all cached.
+base_layer=$("$KILN" inspect --raw manifest oci:"$WORK/bases":busybox | python3 -c 'import json, sys; print(json.load(sys.stdin)["layers"][0]["digest"].split(":")[1])')
+if [ "$(cat /proc/sys/fs/protected_hardlinks)" = 1 ]; then
+  [ -z "$(find "$WORK/.user-cache" -name "$base_layer")" ] || fail "a base layer the user cannot link was copied into the cache"
+fi
+[ -f "$WORK/user/out/blobs/sha256/$base_layer" ] || fail "the base layer is missing from the rootless build's output"
+as_user "$KILN" build --insecure-allow-unverified-base -t oci:"$WORK/user/out":v1 "$WORK/ctx" >/dev/null 2>again.err ||
+  fail "rebuild as $ROOTLESS_USER"
+grep -q '^cache: \([0-9]*\) of \1 steps cached' again.err || { cat again.err >&2; fail "a rootless rebuild was not all cached"; }
 
 # The image runs: kiln run REF uses its Entrypoint, Cmd, User and WorkingDir.
 [ "$("$KILN" run oci:"$WORK/out":root 2>/dev/null)" = hello ] || fail "kiln run of the built image"
