@@ -817,9 +817,8 @@ private:
     report(fmt::format("{} {}: verified {} ({})", context, text, digest.short_str(), decision.reason));
   }
 
-  // Brings an external image into the work layout after the trust check;
-  // the digest checked is the one used (the tag is never resolved again).
-  // A trust-checked image, still in its source.
+  // An external image after the trust check, still in its source; the
+  // digest checked is the one used (the tag is never resolved again).
   struct OpenedImage
   {
     oci::ImageSource source;
@@ -835,7 +834,7 @@ private:
     return {std::move(source), std::move(image)};
   }
 
-  // A trust-checked image with its blobs in the work layout.
+  // The same, brought into the work layout.
   oci::Image fetch_image(const std::string& text, const std::string& context, const Report& report)
   {
     auto opened = open_image(text, context, report);
