@@ -283,8 +283,11 @@ int cmd_build(std::string_view name, std::span<const std::string> argv)
       if (report) {
         for (auto [type, predicate] : {std::pair{"vuln", scanner::to_cosign_vuln(*report)},
                                        std::pair{"cyclonedx", scanner::to_cyclonedx(*report)}}) {
-          signer::AttestOptions attest{signer::repository_of(identity), unwrap(signer::predicate_type_uri(type)),
-                                       nlohmann::ordered_json::parse(predicate.dump()), signer::Replace::same_predicate_type};
+          signer::AttestOptions attest;
+          attest.subject_name = signer::repository_of(identity);
+          attest.predicate_type = unwrap(signer::predicate_type_uri(type));
+          attest.predicate = nlohmann::ordered_json::parse(predicate.dump());
+          attest.replace = signer::Replace::same_predicate_type;
           unwrap(signer::attest_image(source.layout(), source.top(), *key, attest));
         }
       }
