@@ -148,6 +148,10 @@ TEST_CASE("link_blobs copies what it cannot link, except layers, which it return
 {
   // Links fail across file systems (EXDEV) as they do for another user's
   // files (EPERM under fs.protected_hardlinks): /dev/shm against the temp dir.
+  if (!fs::is_directory("/dev/shm")) {
+    MESSAGE("skipped: no /dev/shm to link across");
+    return;
+  }
   TempDir here(fs::temp_directory_path());
   TempDir there("/dev/shm");
   struct stat a{}, b{};
