@@ -429,16 +429,18 @@ private:
   }
 
   // Runs make, a call that fails with EEXIST when something is at name;
-  // then clears the way and runs it again. Its result, errno set when < 0.
+  // then clears the way and runs it again, unless what is there is a
+  // directory kept for a directory entry (0). Its result, errno set when < 0.
   template <typename Make>
   Result<int> make_clearing(int dir_fd, const std::string& name, const std::string& path, EntryType type, Make make)
   {
     int rc = make();
     if (rc < 0 && errno == EEXIST) {
-      if (auto cleared = clear(dir_fd, name, path, type); !cleared) {
-        return fail(cleared.error());
+      auto kept = clear(dir_fd, name, path, type);
+      if (!kept) {
+        return fail(kept.error());
       }
-      rc = make();
+      rc = *kept ? 0 : make();
     }
     return rc;
   }
@@ -539,14 +541,12 @@ private:
     }
     switch (type) {
     case EntryType::directory: {
-      if (::mkdirat(dir_fd, name.c_str(), 0700) != 0) {
-        auto kept = errno == EEXIST ? clear(dir_fd, name, path, type) : Result<bool>(fail(errno_text(errno)));
-        if (!kept) {
-          return fail(fmt::format("mkdir: {}", kept.error()));
-        }
-        if (!*kept && ::mkdirat(dir_fd, name.c_str(), 0700) != 0) {
-          return fail(fmt::format("mkdir: {}", errno_text(errno)));
-        }
+      auto made = make_clearing(dir_fd, name, path, type, [&] { return ::mkdirat(dir_fd, name.c_str(), 0700); });
+      if (!made) {
+        return fail(made.error());
+      }
+      if (*made != 0) {
+        return fail(fmt::format("mkdir: {}", errno_text(errno)));
       }
       Fd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (!fd) {

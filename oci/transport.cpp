@@ -1,6 +1,7 @@
 #include "oci/transport.hpp"
 
 #include <cstdlib>
+#include <functional>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -472,61 +473,64 @@ Result<void> copy_blob(const Layout& from, const Layout& to, const Descriptor& d
   return {};
 }
 
+// Calls transfer for every blob reachable from `top` that `to` lacks,
+// children before parents.
+Result<void> each_missing(const Layout& from, const Layout& to, const Descriptor& top,
+                          const std::function<Result<void>(const Descriptor&)>& transfer)
+{
+  auto all = reachable(from, top);
+  if (!all) {
+    return fail(all.error());
+  }
+  for (auto it = all->rbegin(); it != all->rend(); ++it) {
+    if (to.has_blob(it->digest)) {
+      continue;
+    }
+    if (auto done = transfer(*it); !done) {
+      return done;
+    }
+  }
+  return {};
+}
+
 } // namespace
 
 Result<std::vector<Descriptor>> link_blobs(const Layout& from, const Layout& to, const Descriptor& top,
                                            const std::set<Digest>& checked)
 {
-  auto all = reachable(from, top);
-  if (!all) {
-    return fail(all.error());
-  }
   std::vector<Descriptor> left;
-  for (auto it = all->rbegin(); it != all->rend(); ++it) {
-    if (to.has_blob(it->digest)) {
-      continue;
-    }
-    auto linked = link_blob(from, to, it->digest, checked.contains(it->digest));
+  auto done = each_missing(from, to, top, [&](const Descriptor& blob) -> Result<void> {
+    auto linked = link_blob(from, to, blob.digest, checked.contains(blob.digest));
     if (!linked) {
       return fail(linked.error());
     }
     if (*linked) {
-      continue;
+      return {};
     }
-    if (mediatype::is_layer(it->media_type)) {
-      left.push_back(*it);
-    } else if (auto copied = copy_blob(from, to, *it); !copied) {
-      return fail(copied.error());
+    if (mediatype::is_layer(blob.media_type)) {
+      left.push_back(blob);
+      return {};
     }
+    return copy_blob(from, to, blob);
+  });
+  if (!done) {
+    return fail(done.error());
   }
   return left;
 }
 
-Result<void> copy_blobs(const Layout& from, const Layout& to, const Descriptor& top, BlobTransfer transfer,
-                        const std::set<Digest>& checked)
+Result<void> copy_blobs(const Layout& from, const Layout& to, const Descriptor& top, BlobTransfer transfer)
 {
-  if (transfer == BlobTransfer::link_when_possible) {
-    auto left = link_blobs(from, to, top, checked);
-    if (!left) {
-      return fail(left.error());
-    }
-    for (const auto& layer : *left) {
-      if (auto copied = copy_blob(from, to, layer); !copied) {
-        return fail(copied.error());
-      }
-    }
-    return {};
+  if (transfer == BlobTransfer::copy) {
+    return each_missing(from, to, top, [&](const Descriptor& blob) { return copy_blob(from, to, blob); });
   }
-  auto all = reachable(from, top);
-  if (!all) {
-    return fail(all.error());
+  auto left = link_blobs(from, to, top);
+  if (!left) {
+    return fail(left.error());
   }
-  for (auto it = all->rbegin(); it != all->rend(); ++it) {
-    if (to.has_blob(it->digest)) {
-      continue;
-    }
-    if (auto copied = copy_blob(from, to, *it); !copied) {
-      return fail(copied.error());
+  for (const auto& layer : *left) {
+    if (auto copied = copy_blob(from, to, layer); !copied) {
+      return copied;
     }
   }
   return {};

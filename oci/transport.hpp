@@ -70,16 +70,16 @@ enum class BlobTransfer { copy, link_when_possible };
 // link_when_possible does, copying manifests and configs it cannot link and
 // leaving out the layers it cannot link (the kernel refuses to link another
 // user's file where fs.protected_hardlinks is set): those are returned, for
-// the caller to read from `from` when it needs them.
+// the caller to read from `from` when it needs them. `checked`: blobs of
+// `from` the caller has just read whole with a digest check (extracting a
+// layer does): a hard link to one is not read again.
 Result<std::vector<Descriptor>> link_blobs(const Layout& from, const Layout& to, const Descriptor& top,
                                            const std::set<Digest>& checked = {});
 
 // Copies every blob reachable from `top` that `to` lacks, children before
-// parents, checking each digest on the way. `checked`: blobs of `from` the
-// caller has just read whole with a digest check (extracting a layer does):
-// a hard link to one is not read again.
+// parents, checking each digest on the way.
 Result<void> copy_blobs(const Layout& from, const Layout& to, const Descriptor& top,
-                        BlobTransfer transfer = BlobTransfer::copy, const std::set<Digest>& checked = {});
+                        BlobTransfer transfer = BlobTransfer::copy);
 
 // The mtime written into archive members: SOURCE_DATE_EPOCH, else 0.
 int64_t archive_mtime();
