@@ -880,9 +880,7 @@ private:
     FetchedBase fetched;
     auto opened = open_image(stage.base.image, context, report);
     const oci::Image& image = opened.image;
-    std::error_code ec;
-    fetched.hit = m_options.cache == CacheMode::use &&
-                  fs::is_directory(m_rootfs->dir() / chain_id(image.config.diff_ids).hex(), ec) &&
+    fetched.hit = m_options.cache == CacheMode::use && m_rootfs->has_chain(image.config.diff_ids) &&
                   m_cache->find(from_inputs(stage, image).key()).has_value();
     // Extracted from the source, then linked into the work layout: a layer
     // just extracted had its digest checked and is not read a third time.
@@ -936,8 +934,7 @@ private:
   fs::path flatten(const std::vector<oci::Descriptor>& layers, const std::vector<oci::Digest>& diff_ids,
                    const std::string& context)
   {
-    std::error_code ec;
-    if (!fs::is_directory(m_rootfs->dir() / chain_id(diff_ids).hex(), ec)) {
+    if (!m_rootfs->has_chain(diff_ids)) {
       fetch_external(layers, *m_work, context);
     }
     return must(m_rootfs->ensure(*m_work, layers, diff_ids, warner()), context);

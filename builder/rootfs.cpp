@@ -191,6 +191,12 @@ Result<fs::path> RootfsCache::ensure(const oci::Layout& layout, const std::vecto
   return final_dir;
 }
 
+bool RootfsCache::has_chain(const std::vector<oci::Digest>& diff_ids) const
+{
+  std::error_code ec;
+  return fs::is_directory(m_dir / chain_id(diff_ids).hex(), ec);
+}
+
 Result<void> RootfsCache::apply_into(const fs::path& dir, const oci::Layout& layout, const oci::Descriptor& layer,
                                      const oci::Digest& diff_id,
                                      const std::function<void(const std::string&)>& warn) const

@@ -41,6 +41,9 @@ public:
                                        const std::function<void(const std::string&)>& warn,
                                        bool* did_extract = nullptr) const;
 
+  // Whether the flattened chain of these diff_ids is already there.
+  bool has_chain(const std::vector<oci::Digest>& diff_ids) const;
+
   // Applies one layer blob onto a fresh directory under scratch (for a
   // COPY step's files); the directory is owned by container root.
   Result<void> apply_into(const std::filesystem::path& dir, const oci::Layout& layout, const oci::Descriptor& layer,
@@ -59,7 +62,6 @@ public:
   Result<std::filesystem::path> adopt_layer_dir(const std::filesystem::path& dir, const oci::Digest& diff_id) const;
   static std::string layer_dir_name(const oci::Digest& diff_id) { return "layer-" + diff_id.hex(); }
 
-  const std::filesystem::path& dir() const { return m_dir; }
   const IdMap& id_map() const { return m_map; }
   // Creates an empty directory owned by container root.
   Result<void> make_root_owned_dir(const std::filesystem::path& dir) const;
